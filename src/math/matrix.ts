@@ -1,0 +1,15 @@
+/**
+ * The element types the math core runs on: Float32Array while training (speed, memory),
+ * Float64Array for gradient checks (so that central differences resolve 1e-6 relative
+ * error). Every kernel takes either; a model is built for one and never mixes them.
+ */
+export type FloatArray = Float32Array | Float64Array;
+export type DTypeName = 'float32' | 'float64';
+
+export function allocate(dtype: DTypeName, length: number): FloatArray {
+  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+}
+
+export function dtypeOf(array: FloatArray): DTypeName {
+  return array instanceof Float32Array ? 'float32' : 'float64';
+}

@@ -1,0 +1,101 @@
+/**
+ * The one source of randomness: a seeded xoshiro128** generator. Every random choice
+ * (initialisation, shuffling, dropout masks, corruption) draws from an instance passed in
+ * explicitly, so the same seed gives the same numbers on every machine.
+ */
+export class Rng {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+  private spareNormal: number | null = null;
+
+  constructor(seed: number) {
+    // splitmix32 spreads a small integer seed over the 128-bit state (an all-zero state would be stuck).
+    let x = seed >>> 0;
+    const next = (): number => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+  }
+
+  /** A uniformly distributed unsigned 32-bit integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 = (this.s2 ^ this.s0) >>> 0;
+    this.s3 = (this.s3 ^ this.s1) >>> 0;
+    this.s1 = (this.s1 ^ this.s2) >>> 0;
+    this.s0 = (this.s0 ^ this.s3) >>> 0;
+    this.s2 = (this.s2 ^ t) >>> 0;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 32 bits of resolution. */
+  uniform(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Uniform in [lo, hi). */
+  range(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.uniform();
+  }
+
+  /** Uniform integer in [0, n), without modulo bias. */
+  int(n: number): number {
+    if (n <= 0) throw new RangeError(`Rng.int: n must be positive, got ${n}`);
+    const limit = 4294967296 - (4294967296 % n);
+    let v = this.nextUint32();
+    while (v >= limit) v = this.nextUint32();
+    return v % n;
+  }
+
+  /** Standard normal (Box–Muller, caching the second value). */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const v = this.spareNormal;
+      this.spareNormal = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.uniform();
+    const v = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Fisher–Yates shuffle in place; returns `out`. */
+  shuffle<T extends { length: number; [i: number]: number }>(out: T): T {
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = out[i];
+      out[i] = out[j];
+      out[j] = tmp;
+    }
+    return out;
+  }
+
+  /** The full state, for checkpoints that resume exactly. */
+  getState(): number[] {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  setState(state: readonly number[]): void {
+    if (state.length !== 4) throw new RangeError('Rng.setState: expected 4 words');
+    [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0);
+    this.spareNormal = null;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

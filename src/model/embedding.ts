@@ -1,0 +1,65 @@
+import { allocate, type DTypeName, type FloatArray } from '../math/matrix.js';
+
+/** One lookup table (words, caps, …): rows×dim, updated sparsely. */
+export interface EmbeddingTable {
+  readonly name: string;
+  readonly rows: number;
+  readonly dim: number;
+  readonly data: FloatArray;
+  readonly trainable: boolean;
+}
+
+export function createTable(name: string, rows: number, dim: number, dtype: DTypeName, trainable: boolean): EmbeddingTable {
+  return { name, rows, dim, data: allocate(dtype, rows * dim), trainable };
+}
+
+/**
+ * The gradient of a table restricted to the rows a batch used. A batch of B windows
+ * touches at most B·w rows of V, so gradients and optimiser updates walk only those:
+ * `rowIds[0..count)` are the touched rows, `grad` holds their gradients packed, and
+ * `slotOf[row]` finds a row's slot (-1 when untouched).
+ */
+export class SparseRowGrad {
+  readonly slotOf: Int32Array;
+  rowIds: Int32Array;
+  grad: FloatArray;
+  count = 0;
+
+  constructor(readonly table: EmbeddingTable, capacity: number) {
+    this.slotOf = new Int32Array(table.rows).fill(-1);
+    this.rowIds = new Int32Array(capacity);
+    this.grad = allocate(table.data instanceof Float32Array ? 'float32' : 'float64', capacity * table.dim);
+  }
+
+  /** grad[row] += src[offset .. offset+dim). */
+  add(row: number, src: FloatArray, offset: number): void {
+    let slot = this.slotOf[row];
+    const dim = this.table.dim;
+    if (slot < 0) {
+      slot = this.count++;
+      if (slot >= this.rowIds.length) this.growTo(slot + 1);
+      this.slotOf[row] = slot;
+      this.rowIds[slot] = row;
+      this.grad.fill(0, slot * dim, (slot + 1) * dim);
+    }
+    const g = this.grad;
+    const base = slot * dim;
+    for (let j = 0; j < dim; j++) g[base + j] += src[offset + j];
+  }
+
+  /** Forget the touched rows; cost proportional to their number, not to V. */
+  clear(): void {
+    for (let s = 0; s < this.count; s++) this.slotOf[this.rowIds[s]] = -1;
+    this.count = 0;
+  }
+
+  private growTo(capacity: number): void {
+    const bigger = Math.max(capacity, this.rowIds.length * 2);
+    const rowIds = new Int32Array(bigger);
+    rowIds.set(this.rowIds);
+    this.rowIds = rowIds;
+    const grad = allocate(this.grad instanceof Float32Array ? 'float32' : 'float64', bigger * this.table.dim);
+    grad.set(this.grad);
+    this.grad = grad;
+  }
+}

@@ -1,0 +1,44 @@
+import { tagsOfLabels, type LabelSet } from '../data/labels.js';
+import { convertTags, type TagScheme } from '../data/tags.js';
+import type { EncodedWindows } from '../data/windows.js';
+import type { WindowScorer } from './window-scorer.js';
+
+/** The best-scoring label of every window, scored `batchSize` windows at a time. */
+export function predictLabelIds(model: WindowScorer, windows: EncodedWindows, batchSize: number): Int32Array {
+  const { count, positions, tables } = windows;
+  const K = model.K;
+  const stride = positions * tables;
+  const out = new Int32Array(count);
+  for (let start = 0; start < count; start += batchSize) {
+    const B = Math.min(batchSize, count - start);
+    const S = model.forward(windows.ids.subarray(start * stride, (start + B) * stride), B, false);
+    for (let n = 0; n < B; n++) out[start + n] = argmax(S, n * K, K);
+  }
+  return out;
+}
+
+/**
+ * Predicted tags per sentence, written in `scheme`. The scorer predicts IOB2 labels one
+ * token at a time, so a sequence may be ill-formed (I-X after O); conlleval's rules read
+ * such an I-X as the start of a chunk, and the conversion keeps exactly those chunks.
+ */
+export function sentenceTags(labelIds: Int32Array, sentenceStarts: Int32Array, labels: LabelSet, scheme: TagScheme): string[][] {
+  const out: string[][] = [];
+  for (let s = 0; s + 1 < sentenceStarts.length; s++) {
+    const iob2 = tagsOfLabels(labelIds.subarray(sentenceStarts[s], sentenceStarts[s + 1]), labels);
+    out.push(convertTags(iob2, 'iob2', scheme));
+  }
+  return out;
+}
+
+function argmax(values: ArrayLike<number>, offset: number, n: number): number {
+  let best = 0;
+  let bestValue = values[offset];
+  for (let k = 1; k < n; k++) {
+    if (values[offset + k] > bestValue) {
+      bestValue = values[offset + k];
+      best = k;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,208 @@
+import type { Activation } from '../math/activations.js';
+import { addColumnSums, addRowVector, gemm } from '../math/gemm.js';
+import { allocate, type DTypeName, type FloatArray } from '../math/matrix.js';
+import type { Rng } from '../math/random.js';
+import { SparseRowGrad, type EmbeddingTable } from './embedding.js';
+import { DenseParams } from './params.js';
+
+/**
+ * The window scorer s = U·f(W·x + b) + c.
+ *
+ * Shapes: B windows in a batch, w positions per window, T feature tables (words, caps)
+ * whose rows are concatenated per position (P = Σ table dims), D = w·P inputs, H hidden
+ * units, K scores (one per label).
+ *
+ * Forward and backward sit next to each other. Backward adds into the gradient buffers;
+ * `zeroGrad` clears them once per step. Buffers are sized once per batch size and
+ * reused, so a training step allocates nothing.
+ */
+export interface ScorerSpec {
+  positions: number;
+  tables: EmbeddingTable[];
+  hidden: number;
+  labels: number;
+  activation: Activation;
+  /** Probability of dropping a hidden unit in training (inverted dropout). */
+  dropout: number;
+  dtype: DTypeName;
+}
+
+interface Workspace {
+  capacity: number;
+  X: FloatArray; // B×D gathered inputs
+  Z: FloatArray; // B×H pre-activations
+  A: FloatArray; // B×H activations f(Z)
+  Ad: FloatArray; // B×H activations after dropout (aliases A when dropout is off)
+  mask: FloatArray; // B×H dropout mask: 0 or 1/(1−p)
+  S: FloatArray; // B×K scores
+  dA: FloatArray; // B×H, then ∂J/∂Z in place
+  dX: FloatArray; // B×D
+}
+
+export class WindowScorer {
+  readonly positions: number;
+  readonly tables: EmbeddingTable[];
+  readonly activation: Activation;
+  readonly dropout: number;
+  readonly dtype: DTypeName;
+  /** Width of one window position: Σ table dims. */
+  readonly P: number;
+  readonly D: number;
+  readonly H: number;
+  readonly K: number;
+  readonly params: DenseParams;
+  readonly grads: DenseParams;
+  /** One sparse row gradient per table (also for frozen tables, whose gradient is simply never filled). */
+  readonly tableGrads: SparseRowGrad[];
+  private readonly tableOffsets: number[];
+  private ws: Workspace;
+  /** Whether the last forward pass applied the dropout mask (backward must mirror it). */
+  private droppedOut = false;
+
+  constructor(spec: ScorerSpec, params?: DenseParams) {
+    this.positions = spec.positions;
+    this.tables = spec.tables;
+    this.activation = spec.activation;
+    this.dropout = spec.dropout;
+    this.dtype = spec.dtype;
+    this.tableOffsets = [];
+    let P = 0;
+    for (const table of spec.tables) {
+      this.tableOffsets.push(P);
+      P += table.dim;
+    }
+    this.P = P;
+    this.D = spec.positions * P;
+    this.H = spec.hidden;
+    this.K = spec.labels;
+    const shape = { D: this.D, H: this.H, K: this.K };
+    this.params = params ?? new DenseParams(shape, spec.dtype);
+    this.grads = new DenseParams(shape, spec.dtype);
+    this.tableGrads = spec.tables.map((table) => new SparseRowGrad(table, 64 * spec.positions));
+    this.ws = this.allocateWorkspace(1);
+  }
+
+  /** The dropout mask the next training forward pass uses, B×H; tests and gradcheck may fill it by hand. */
+  dropoutMask(B: number): FloatArray {
+    this.ensureCapacity(B);
+    return this.ws.mask.subarray(0, B * this.H);
+  }
+
+  /** Draws a fresh inverted-dropout mask: each unit kept with probability 1−p and scaled by 1/(1−p). */
+  sampleDropoutMask(B: number, rng: Rng): void {
+    const mask = this.dropoutMask(B);
+    const keep = 1 - this.dropout;
+    const scale = 1 / keep;
+    for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? scale : 0;
+  }
+
+  /**
+   * Scores of B windows. ids: B·w·T table rows (see EncodedWindows). With `train` and
+   * dropout > 0 the current dropout mask is applied. Returns a B×K view that stays
+   * valid until the next forward.
+   */
+  forward(ids: Int32Array, B: number, train: boolean): FloatArray {
+    this.ensureCapacity(B);
+    const { X, Z, A, mask, S } = this.ws;
+    const { D, H, K } = this;
+    const { W, b, U, c } = this.params;
+    this.gather(X, ids, B);
+    gemm(false, true, B, H, D, 1, X, W, 0, Z);
+    addRowVector(Z, b, B, H);
+    this.activation.forward(A, Z, B * H);
+    this.droppedOut = train && this.dropout > 0;
+    let Ad = A;
+    if (this.droppedOut) {
+      Ad = this.ws.Ad;
+      for (let i = 0; i < B * H; i++) Ad[i] = A[i] * mask[i];
+    }
+    gemm(false, true, B, K, H, 1, Ad, U, 0, S);
+    addRowVector(S, c, B, K);
+    return S.subarray(0, B * K);
+  }
+
+  /**
+   * Adds ∂J/∂θ for the last forward pass into `grads` and the tables' sparse gradients,
+   * given dS = ∂J/∂S (B×K). `ids` must be the ids of that forward pass.
+   */
+  backward(dS: FloatArray, ids: Int32Array, B: number): void {
+    const { X, Z, A, mask, dA, dX } = this.ws;
+    const { D, H, K } = this;
+    const Ad = this.droppedOut ? this.ws.Ad : A;
+    const g = this.grads;
+    // s = U·a + c:  ∂U = dSᵀ·a (K×H), ∂c = Σ_b dS, ∂a = dS·U (B×H)
+    gemm(true, false, K, H, B, 1, dS, Ad, 1, g.U);
+    addColumnSums(g.c, dS, B, K);
+    gemm(false, false, B, H, K, 1, dS, this.params.U, 0, dA);
+    // Dropped units pass no gradient; kept ones carry the same 1/(1−p) scale as forward.
+    if (this.droppedOut) for (let i = 0; i < B * H; i++) dA[i] *= mask[i];
+    // a = f(z):  ∂z = ∂a ⊙ f′(z)
+    this.activation.backward(dA, Z, A, B * H);
+    // z = W·x + b:  ∂W = ∂zᵀ·x (H×D), ∂b = Σ_b ∂z, ∂x = ∂z·W (B×D)
+    gemm(true, false, H, D, B, 1, dA, X, 1, g.W);
+    addColumnSums(g.b, dA, B, H);
+    if (!this.tables.some((t) => t.trainable)) return;
+    gemm(false, false, B, D, H, 1, dA, this.params.W, 0, dX);
+    this.scatter(dX, ids, B);
+  }
+
+  zeroGrad(): void {
+    this.grads.data.fill(0);
+    for (const tg of this.tableGrads) tg.clear();
+  }
+
+  /** x for each window: the rows of every table at every position, concatenated. */
+  private gather(X: FloatArray, ids: Int32Array, B: number): void {
+    const { positions: w, P, D, tables, tableOffsets } = this;
+    const T = tables.length;
+    for (let n = 0; n < B; n++) {
+      for (let j = 0; j < w; j++) {
+        const base = (n * w + j) * T;
+        const out = n * D + j * P;
+        for (let t = 0; t < T; t++) {
+          const table = tables[t];
+          const dim = table.dim;
+          const src = ids[base + t] * dim;
+          const dst = out + tableOffsets[t];
+          const data = table.data;
+          for (let e = 0; e < dim; e++) X[dst + e] = data[src + e];
+        }
+      }
+    }
+  }
+
+  /** ∂x back into the rows it was gathered from (a row used twice gets both gradients). */
+  private scatter(dX: FloatArray, ids: Int32Array, B: number): void {
+    const { positions: w, P, D, tables, tableOffsets, tableGrads } = this;
+    const T = tables.length;
+    for (let n = 0; n < B; n++) {
+      for (let j = 0; j < w; j++) {
+        const base = (n * w + j) * T;
+        for (let t = 0; t < T; t++) {
+          if (!tables[t].trainable) continue;
+          tableGrads[t].add(ids[base + t], dX, n * D + j * P + tableOffsets[t]);
+        }
+      }
+    }
+  }
+
+  private ensureCapacity(B: number): void {
+    if (B > this.ws.capacity) this.ws = this.allocateWorkspace(B);
+  }
+
+  private allocateWorkspace(B: number): Workspace {
+    const { D, H, K, dtype } = this;
+    const A = allocate(dtype, B * H);
+    return {
+      capacity: B,
+      X: allocate(dtype, B * D),
+      Z: allocate(dtype, B * H),
+      A,
+      Ad: allocate(dtype, B * H),
+      mask: allocate(dtype, B * H).fill(1),
+      S: allocate(dtype, B * K),
+      dA: allocate(dtype, B * H),
+      dX: allocate(dtype, B * D),
+    };
+  }
+}
