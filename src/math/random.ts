@@ -8,7 +8,6 @@ export class Rng {
   private s1: number;
   private s2: number;
   private s3: number;
-  private spareNormal: number | null = null;
 
   constructor(seed: number) {
     // splitmix32 spreads a small integer seed over the 128-bit state (an all-zero state would be stuck).
@@ -58,19 +57,15 @@ export class Rng {
     return v % n;
   }
 
-  /** Standard normal (Box–Muller, caching the second value). */
+  /**
+   * Standard normal (Box–Muller). The second value of each pair is dropped rather than
+   * cached, so the four state words are the whole state and getState/setState resume exactly.
+   */
   normal(): number {
-    if (this.spareNormal !== null) {
-      const v = this.spareNormal;
-      this.spareNormal = null;
-      return v;
-    }
     let u = 0;
     while (u === 0) u = this.uniform();
     const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spareNormal = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
   /** Fisher–Yates shuffle in place; returns `out`. */
@@ -92,7 +87,6 @@ export class Rng {
   setState(state: readonly number[]): void {
     if (state.length !== 4) throw new RangeError('Rng.setState: expected 4 words');
     [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0);
-    this.spareNormal = null;
   }
 }
 
