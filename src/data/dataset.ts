@@ -1,0 +1,159 @@
+import { UserError } from '../errors.js';
+import type { Config } from '../config/schema.js';
+import { readConllFile, type Sentence } from './conll.js';
+import { readEmbeddings, type PretrainedEmbeddings } from './embeddings.js';
+import { entityTypes, LabelSet, labelIds } from './labels.js';
+import { detectScheme, type TagScheme } from './tags.js';
+import { Vocabulary, wordKey, type WordNormalisation } from './vocab.js';
+import { encodeWindows, type EncodedWindows, type WindowFeatures } from './windows.js';
+
+/** A split ready for the scorer: its sentences, windows as ids, and gold label ids. */
+export interface EncodedSplit {
+  path: string;
+  sentences: Sentence[];
+  windows: EncodedWindows;
+  /** Gold label per token; −1 for a type the label set does not know. */
+  gold: Int32Array;
+}
+
+export interface Coverage {
+  /** Share of tokens / distinct keys whose word has a pretrained vector. */
+  tokens: number;
+  types: number;
+}
+
+export interface PreparedData {
+  scheme: TagScheme;
+  vocab: Vocabulary;
+  labels: LabelSet;
+  features: WindowFeatures;
+  train: EncodedSplit;
+  dev: EncodedSplit | null;
+  pretrained: PretrainedEmbeddings | null;
+  /** Word-table row → pretrained row (−1: none), for initialising E. */
+  pretrainedRow: Int32Array;
+  coverage: { train: Coverage; dev: Coverage | null } | null;
+}
+
+export function windowFeatures(config: Config): WindowFeatures {
+  return {
+    halfWidth: config.model.window,
+    caps: config.features.caps.dim > 0,
+    norm: { lowercase: config.data.lowercase, normalize_digits: config.data.normalize_digits },
+  };
+}
+
+/** Reads train, dev and embeddings, and builds the vocabulary, the label set and the windows. */
+export async function prepareData(config: Config): Promise<PreparedData> {
+  const trainSentences = await readConllFile(config.data.train);
+  const devSentences = config.data.dev === null ? null : await readConllFile(config.data.dev);
+  const scheme = config.data.scheme === 'auto' ? detectScheme(trainSentences.map((s) => s.tags)) : config.data.scheme;
+  if (devSentences && config.data.scheme === 'auto') checkDevScheme(config.data.dev ?? '', devSentences, scheme);
+
+  const pretrained = config.embeddings.path === null ? null : await readEmbeddings(config.embeddings.path, config.embeddings.dim);
+  const features = windowFeatures(config);
+  const vocab = buildVocabulary(trainSentences, pretrained, features.norm, config);
+  const labels = LabelSet.fromTypes(entityTypes(trainSentences, scheme));
+  if (labels.size === 1) {
+    throw new UserError(`${config.data.train}: the training data has no entities (every tag is O)`, {
+      hint: 'check that the NER tag is the last column',
+    });
+  }
+  const encode = (path: string, sentences: Sentence[]): EncodedSplit => ({
+    path,
+    sentences,
+    windows: encodeWindows(sentences, vocab, features),
+    gold: concatInt32(sentences.map((s) => labelIds(s.tags, scheme, labels))),
+  });
+  const pretrainedRow = new Int32Array(vocab.size).fill(-1);
+  if (pretrained) vocab.words.forEach((word, row) => (pretrainedRow[row] = lookupPretrained(pretrained, word)));
+  return {
+    scheme,
+    vocab,
+    labels,
+    features,
+    train: encode(config.data.train, trainSentences),
+    dev: devSentences && config.data.dev !== null ? encode(config.data.dev, devSentences) : null,
+    pretrained,
+    pretrainedRow,
+    coverage: pretrained
+      ? {
+          train: coverage(trainSentences, pretrained, features.norm),
+          dev: devSentences ? coverage(devSentences, pretrained, features.norm) : null,
+        }
+      : null,
+  };
+}
+
+/**
+ * Keys of train words (most frequent first), kept when seen `min_count` times or covered
+ * by a pretrained vector, then (extend_vocab) every other word of the embeddings file,
+ * so that words never seen in training still get their pretrained vector at tagging time.
+ */
+function buildVocabulary(
+  sentences: Sentence[],
+  pretrained: PretrainedEmbeddings | null,
+  norm: WordNormalisation,
+  config: Config,
+): Vocabulary {
+  const counts = new Map<string, number>();
+  for (const s of sentences) for (const token of s.tokens) {
+    const key = wordKey(token, norm);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  // A stable sort keeps first-appearance order among equal counts: the same vocabulary every run.
+  const trainKeys = [...counts.entries()]
+    .filter(([key, count]) => count >= config.data.min_count || (pretrained !== null && lookupPretrained(pretrained, key) >= 0))
+    .sort((a, b) => b[1] - a[1])
+    .map(([key]) => key);
+  // Only keys that find a vector: a key that normalisation moved away from its word
+  // (a cased file read lowercased, a number with its digits zeroed) would start random
+  // and never be trained, which is worse than <unk>.
+  const extra =
+    pretrained && config.embeddings.extend_vocab
+      ? pretrained.words.map((w) => wordKey(w, norm)).filter((key) => lookupPretrained(pretrained, key) >= 0)
+      : [];
+  return Vocabulary.fromKeys([...trainKeys, ...extra]);
+}
+
+/** The pretrained row for a key: the key itself, else its lowercase form (GloVe 6B is uncased). */
+export function lookupPretrained(pretrained: PretrainedEmbeddings, key: string): number {
+  return pretrained.index.get(key) ?? pretrained.index.get(key.toLowerCase()) ?? -1;
+}
+
+function coverage(sentences: Sentence[], pretrained: PretrainedEmbeddings, norm: WordNormalisation): Coverage {
+  let tokens = 0;
+  let covered = 0;
+  const types = new Map<string, boolean>();
+  for (const s of sentences) for (const token of s.tokens) {
+    const key = wordKey(token, norm);
+    let hit = types.get(key);
+    if (hit === undefined) {
+      hit = lookupPretrained(pretrained, key) >= 0;
+      types.set(key, hit);
+    }
+    tokens++;
+    if (hit) covered++;
+  }
+  const coveredTypes = [...types.values()].filter(Boolean).length;
+  return { tokens: covered / Math.max(tokens, 1), types: coveredTypes / Math.max(types.size, 1) };
+}
+
+function checkDevScheme(path: string, sentences: Sentence[], trainScheme: TagScheme): void {
+  const devScheme = detectScheme(sentences.map((s) => s.tags));
+  if ((devScheme === 'iobes') !== (trainScheme === 'iobes')) {
+    throw new UserError(`${path}: tags look like ${devScheme.toUpperCase()} but the training file's look like ${trainScheme.toUpperCase()}`, {
+      hint: 'convert one of the files, or set data.scheme explicitly',
+    });
+  }
+}
+
+function concatInt32(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
