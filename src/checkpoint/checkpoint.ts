@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { LabelSet } from '../data/labels.js';
+import type { TagScheme } from '../data/tags.js';
+import { Vocabulary, type WordNormalisation } from '../data/vocab.js';
+import { fileError, UserError } from '../errors.js';
+import { resolveCheckpointDir, replaceDirAtomic } from '../io/atomic.js';
+import { createScorer, type ModelSpec } from '../model/create.js';
+import type { WindowScorer } from '../model/window-scorer.js';
+import { VERSION } from '../version.js';
+import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
+
+export const CHECKPOINT_FORMAT = 'ner-train-checkpoint';
+export const CHECKPOINT_FORMAT_VERSION = 1;
+const WEIGHTS_FILE = 'model.safetensors';
+const META_FILE = 'meta.json';
+const VOCAB_FILE = 'vocab.txt';
+
+/** What meta.json records: enough to rebuild the tagger and to check the weights against. */
+export interface CheckpointMeta {
+  format: typeof CHECKPOINT_FORMAT;
+  format_version: number;
+  ner_train_version: string;
+  weights_file: string;
+  weights_sha256: string;
+  vocab_file: string;
+  vocab_size: number;
+  labels: string[];
+  /** The scheme of the training data: predictions are written in it. */
+  tag_scheme: TagScheme;
+  word_normalisation: WordNormalisation;
+  model: ModelSpec;
+  preprocess: { mode: 'none' };
+  epoch: number;
+  step: number;
+  dev: { precision: number; recall: number; f1: number } | null;
+  config: Config;
+}
+
+export interface Checkpoint {
+  meta: CheckpointMeta;
+  model: WindowScorer;
+  vocab: Vocabulary;
+  labels: LabelSet;
+}
+
+/** What the trainer hands over; the rest of meta.json is derived when writing. */
+export type CheckpointState = Omit<
+  CheckpointMeta,
+  'format' | 'format_version' | 'ner_train_version' | 'weights_file' | 'weights_sha256' | 'vocab_file' | 'vocab_size' | 'labels' | 'model'
+> & {
+  model: WindowScorer;
+  spec: ModelSpec;
+  vocab: Vocabulary;
+  labels: LabelSet;
+};
+
+/** Writes a checkpoint folder (weights, meta.json, vocab.txt) as one atomic replacement. */
+export async function saveCheckpoint(dir: string, state: CheckpointState): Promise<void> {
+  const weights = encodeSafetensors(modelTensors(state.model), { format: CHECKPOINT_FORMAT });
+  const meta: CheckpointMeta = {
+    format: CHECKPOINT_FORMAT,
+    format_version: CHECKPOINT_FORMAT_VERSION,
+    ner_train_version: VERSION,
+    weights_file: WEIGHTS_FILE,
+    weights_sha256: sha256(weights),
+    vocab_file: VOCAB_FILE,
+    vocab_size: state.vocab.size,
+    labels: [...state.labels.labels],
+    tag_scheme: state.tag_scheme,
+    word_normalisation: state.word_normalisation,
+    model: state.spec,
+    preprocess: state.preprocess,
+    epoch: state.epoch,
+    step: state.step,
+    dev: state.dev,
+    config: state.config,
+  };
+  await replaceDirAtomic(dir, async (tmp) => {
+    await writeFile(join(tmp, WEIGHTS_FILE), weights);
+    await writeFile(join(tmp, VOCAB_FILE), state.vocab.toText());
+    await writeFile(join(tmp, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+  });
+}
+
+/**
+ * Loads and verifies a checkpoint: format and version, the weights' sha256 against
+ * meta.json, every tensor's shape against the recorded architecture, the vocabulary
+ * size. A damaged checkpoint is a clear error, never a tagger with wrong weights.
+ */
+export async function loadCheckpoint(dirGiven: string): Promise<Checkpoint> {
+  const dir = resolveCheckpointDir(dirGiven);
+  const metaPath = join(dir, META_FILE);
+  const meta = parseMeta(await readText(metaPath, dirGiven), metaPath);
+  const weightsPath = join(dir, meta.weights_file);
+  const weights = await readBytes(weightsPath);
+  if (sha256(weights) !== meta.weights_sha256) {
+    throw new UserError(`${weightsPath}: the weights do not match the sha256 recorded in meta.json (the file is damaged or was changed)`);
+  }
+  const vocabPath = join(dir, meta.vocab_file);
+  let vocab: Vocabulary;
+  try {
+    vocab = Vocabulary.fromText(await readText(vocabPath, dirGiven), vocabPath);
+  } catch (error) {
+    throw error instanceof UserError ? error : new UserError(error instanceof Error ? error.message : String(error));
+  }
+  if (vocab.size !== meta.vocab_size) {
+    throw new UserError(`${vocabPath}: ${vocab.size} words, but meta.json records ${meta.vocab_size}`);
+  }
+  // The tensor shapes below are checked against meta.model; these tie the vocabulary and the
+  // label list to it too, so ids can never index past the word table or the score rows.
+  if (vocab.size !== meta.model.vocabSize) {
+    throw new UserError(`${metaPath}: ${vocab.size} words in ${meta.vocab_file}, but the model records ${meta.model.vocabSize} (the checkpoint is damaged)`);
+  }
+  if (meta.labels.length !== meta.model.labels) {
+    throw new UserError(`${metaPath}: ${meta.labels.length} labels, but the model records ${meta.model.labels} (the checkpoint is damaged)`);
+  }
+  const { tensors } = decodeSafetensors(weights, weightsPath);
+  const model = createScorer(meta.model, 'float32');
+  for (const [name, expected] of modelTensors(model)) {
+    const found = tensors.get(name);
+    if (!found) throw new UserError(`${weightsPath}: tensor '${name}' is missing`);
+    if (found.dtype !== 'F32' || found.shape.join('x') !== expected.shape.join('x')) {
+      throw new UserError(`${weightsPath}: tensor '${name}' is ${found.dtype}[${found.shape.join(', ')}], expected F32[${expected.shape.join(', ')}]`);
+    }
+    expected.data.set(found.data);
+  }
+  return { meta, model, vocab, labels: new LabelSet(meta.labels) };
+}
+
+/** The model's parameters as named tensors; their data are views into the model. */
+function modelTensors(model: WindowScorer): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const entry of model.params.entries()) {
+    out.set(entry.name, { dtype: 'F32', shape: entry.shape, data: asFloat32(entry.view) });
+  }
+  for (const table of model.tables) {
+    out.set(`embeddings.${table.name}`, { dtype: 'F32', shape: [table.rows, table.dim], data: asFloat32(table.data) });
+  }
+  return out;
+}
+
+function asFloat32(view: Float32Array | Float64Array): Float32Array {
+  if (!(view instanceof Float32Array)) throw new Error('checkpoints hold float32 models only');
+  return view;
+}
+
+function parseMeta(text: string, path: string): CheckpointMeta {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UserError(`${path}: not valid JSON (the checkpoint is damaged)`);
+  }
+  if (typeof value !== 'object' || value === null || (value as { format?: unknown }).format !== CHECKPOINT_FORMAT) {
+    throw new UserError(`${path}: not a ner-train checkpoint`);
+  }
+  const meta = value as CheckpointMeta;
+  if (meta.format_version !== CHECKPOINT_FORMAT_VERSION) {
+    throw new UserError(`${path}: checkpoint format version ${String(meta.format_version)}, this ner-train reads version ${CHECKPOINT_FORMAT_VERSION}`, {
+      hint: 'use the ner-train version that wrote it',
+    });
+  }
+  for (const key of ['weights_file', 'weights_sha256', 'vocab_file', 'tag_scheme'] as const) {
+    if (typeof meta[key] !== 'string') throw new UserError(`${path}: '${key}' is missing`);
+  }
+  if (!Array.isArray(meta.labels) || typeof meta.model !== 'object' || meta.model === null) {
+    throw new UserError(`${path}: 'labels' or 'model' is missing`);
+  }
+  return meta;
+}
+
+async function readText(path: string, checkpointDir: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const err = fileError(path, error);
+    if (err instanceof UserError && err.message.endsWith('no such file')) {
+      throw new UserError(`${path}: no such file`, { hint: `is ${checkpointDir} a checkpoint folder (model-best or model-last of a run)?` });
+    }
+    throw err;
+  }
+}
+
+async function readBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw fileError(path, error);
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
