@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/math/random.js';
+import { createObjective, type Objective } from '../../src/objective/index.js';
+import { maxMargin } from '../../src/objective/max-margin.js';
+import { softmaxCrossEntropy } from '../../src/objective/softmax.js';
+
+function run(obj: Objective, scores: number[], gold: number[], K: number, scale = 1): { loss: number; dS: number[] } {
+  const B = gold.length;
+  const dS = new Float64Array(B * K).fill(Number.NaN); // garbage: the objective must overwrite it
+  const loss = obj.loss(Float64Array.from(scores), Int32Array.from(gold), B, K, dS, scale);
+  return { loss, dS: Array.from(dS) };
+}
+
+function expectAllClose(actual: readonly number[], expected: readonly number[], digits = 10): void {
+  expect(actual.length).toBe(expected.length);
+  expected.forEach((v, i) => expect(actual[i]).toBeCloseTo(v, digits));
+}
+
+/** Central differences of the summed loss with respect to each score. */
+function numericGrad(obj: Objective, scores: number[], gold: number[], K: number): number[] {
+  const h = 1e-6;
+  const value = (s: number[]): number => obj.loss(Float64Array.from(s), Int32Array.from(gold), gold.length, K, null, 1);
+  return scores.map((_, i) => {
+    const plus = scores.slice();
+    const minus = scores.slice();
+    plus[i] += h;
+    minus[i] -= h;
+    return (value(plus) - value(minus)) / (2 * h);
+  });
+}
+
+describe('max-margin', () => {
+  const mm = maxMargin(1);
+
+  it('hand example: K=3, Δ=1, s=[2, 1.5, −1], gold 0 → loss 0.5, dS = [−1, 1, 0]·scale', () => {
+    // c=1: 1 + 1.5 − 2 = 0.5 > 0 (violator); c=2: 1 − 1 − 2 = −2 (fine)
+    const a = run(mm, [2, 1.5, -1], [0], 3);
+    expect(a.loss).toBe(0.5);
+    expect(a.dS).toEqual([-1, 1, 0]);
+    const b = run(mm, [2, 1.5, -1], [0], 3, 0.25);
+    expect(b.loss).toBe(0.5); // the loss is never scaled
+    expect(b.dS).toEqual([-0.25, 0.25, 0]);
+  });
+
+  it('zero loss when the gold label wins by more than Δ: dS all zero', () => {
+    // 1 + 1 − 3 = −1, 1 + 0 − 3 = −2
+    const a = run(mm, [3, 1, 0], [0], 3);
+    expect(a.loss).toBe(0);
+    expect(a.dS).toEqual([0, 0, 0]);
+  });
+
+  it('two violators: −2 on the gold score', () => {
+    // s=[0, 0.5, 0.2], gold 0: (1 + 0.5 − 0) + (1 + 0.2 − 0) = 1.5 + 1.2 = 2.7
+    const a = run(mm, [0, 0.5, 0.2], [0], 3);
+    expect(a.loss).toBeCloseTo(2.7, 14);
+    expect(a.dS).toEqual([-2, 1, 1]);
+  });
+
+  it('batch of two with a non-zero gold label: losses summed, dS per row', () => {
+    // row 0: s=[1, 0, 0.5], gold 2: (1 + 1 − 0.5) + (1 + 0 − 0.5) = 1.5 + 0.5 = 2 → dS [1, 1, −2]
+    // row 1: s=[2, 1.5, −1], gold 0: 0.5 → dS [−1, 1, 0]
+    const a = run(mm, [1, 0, 0.5, 2, 1.5, -1], [2, 0], 3, 0.5);
+    expect(a.loss).toBeCloseTo(2.5, 14);
+    expect(a.dS).toEqual([0.5, 0.5, -1, -0.5, 0.5, 0]);
+  });
+
+  it('the margin Δ is a parameter', () => {
+    // Δ = 2, s=[3, 1, 0], gold 0: (2 + 1 − 3) = 0 → exactly on the margin: no loss and,
+    // by the "violating means > 0" convention, no gradient; (2 + 0 − 3) < 0 → loss 0
+    const onMargin = run(maxMargin(2), [3, 1, 0], [0], 3);
+    expect(onMargin.loss).toBe(0);
+    expect(onMargin.dS).toEqual([0, 0, 0]);
+    // Δ = 2.5: 0.5 + 0 → loss 0.5, one violator
+    const a = run(maxMargin(2.5), [3, 1, 0], [0], 3);
+    expect(a.loss).toBe(0.5);
+    expect(a.dS).toEqual([-1, 1, 0]);
+  });
+
+  it('dS matches central differences away from kinks', () => {
+    const rng = new Rng(8);
+    const scores = Array.from({ length: 4 * 5 }, () => rng.range(-2, 2));
+    const gold = [0, 3, 4, 1];
+    expect(mm.kinkDistance(Float64Array.from(scores), Int32Array.from(gold), 4, 5)).toBeGreaterThan(1e-3);
+    expectAllClose(run(mm, scores, gold, 5).dS, numericGrad(mm, scores, gold, 5), 6);
+  });
+
+  it('dS = null computes only the loss', () => {
+    expect(mm.loss(Float64Array.of(2, 1.5, -1), Int32Array.of(0), 1, 3, null, 1)).toBe(0.5);
+  });
+
+  it('kinkDistance is the smallest |Δ + s_c − s_y| over c ≠ y and windows', () => {
+    // row 0: |0.5|, |−2| → 0.5; row 1 (s=[0, 0.9, −3], gold 1): |1 + 0 − 0.9| = 0.1, |1 − 3 − 0.9| = 2.9
+    const S = Float64Array.of(2, 1.5, -1, 0, 0.9, -3);
+    expect(mm.kinkDistance(S.subarray(0, 3), Int32Array.of(0), 1, 3)).toBe(0.5);
+    expect(mm.kinkDistance(S, Int32Array.of(0, 1), 2, 3)).toBeCloseTo(0.1, 14);
+    // exactly at the kink
+    expect(mm.kinkDistance(Float64Array.of(1, 0), Int32Array.of(0), 1, 2)).toBe(0);
+  });
+});
+
+describe('softmax cross-entropy', () => {
+  const sm = softmaxCrossEntropy();
+
+  it('hand example: s=[1, 2, 3], gold 0', () => {
+    // logZ = 3 + log(e^−2 + e^−1 + 1) = 3 + log(0.1353352832 + 0.3678794412 + 1)
+    //      = 3 + log(1.5032147244) = 3 + 0.4076059644 = 3.4076059644
+    // loss = logZ − s_0 = 2.4076059644
+    // p = [0.1353352832, 0.3678794412, 1] / 1.5032147244 = [0.0900305732, 0.2447284711, 0.6652409558]
+    const a = run(sm, [1, 2, 3], [0], 3);
+    expect(a.loss).toBeCloseTo(2.4076059644, 9);
+    expectAllClose(a.dS, [0.0900305732 - 1, 0.2447284711, 0.6652409558], 9);
+    const b = run(sm, [1, 2, 3], [2], 3, 0.5);
+    // loss = 3.4076059644 − 3
+    expect(b.loss).toBeCloseTo(0.4076059644, 9);
+    expectAllClose(b.dS, [0.0450152866, 0.1223642356, 0.5 * (0.6652409558 - 1)], 9);
+  });
+
+  it('equal scores: loss log K, p = 1/K', () => {
+    const a = run(sm, [0, 0, 0, 0], [2], 4);
+    expect(a.loss).toBeCloseTo(Math.log(4), 14);
+    expectAllClose(a.dS, [0.25, 0.25, -0.75, 0.25], 14);
+  });
+
+  it('is stable for huge scores and shift-invariant', () => {
+    // s=[1000, 999, 998], gold 1: loss = 1000 + log(1 + e^−1 + e^−2) − 999 = 1.4076059644
+    const big = run(sm, [1000, 999, 998], [1], 3);
+    expect(big.loss).toBeCloseTo(1.4076059644, 9);
+    const small = run(sm, [2, 1, 0], [1], 3);
+    expect(big.loss).toBeCloseTo(small.loss, 12);
+    expectAllClose(big.dS, small.dS, 12);
+    for (const scores of [[-1000, -999, -998], [1e6, -1e6, 0], [700, 710, 720]]) {
+      const r = run(sm, scores, [0], 3);
+      expect(Number.isFinite(r.loss)).toBe(true);
+      expect(r.dS.every(Number.isFinite)).toBe(true);
+    }
+    // a gold score far below the best: loss ≈ the gap
+    expect(run(sm, [1e6, -1e6, 0], [2], 3).loss).toBeCloseTo(1e6, 6);
+  });
+
+  it('dS rows sum to zero and match central differences', () => {
+    const rng = new Rng(21);
+    const K = 6;
+    const scores = Array.from({ length: 5 * K }, () => rng.range(-3, 3));
+    const gold = [0, 5, 2, 2, 1];
+    const { loss, dS } = run(sm, scores, gold, K);
+    for (let n = 0; n < 5; n++) expect(dS.slice(n * K, (n + 1) * K).reduce((s, v) => s + v, 0)).toBeCloseTo(0, 14);
+    expectAllClose(dS, numericGrad(sm, scores, gold, K), 7);
+    // the summed loss equals the sum of per-window losses
+    const perWindow = gold.reduce((s, y, n) => s + run(sm, scores.slice(n * K, (n + 1) * K), [y], K).loss, 0);
+    expect(loss).toBeCloseTo(perWindow, 12);
+  });
+
+  it('works on Float32 scores', () => {
+    const dS = new Float32Array(3);
+    const loss = sm.loss(Float32Array.of(1, 2, 3), Int32Array.of(0), 1, 3, dS, 1);
+    expect(loss).toBeCloseTo(2.4076059644, 6);
+    expect(dS[0]).toBeCloseTo(0.0900305732 - 1, 6);
+  });
+
+  it('kinkDistance is Infinity (smooth)', () => {
+    expect(sm.kinkDistance(Float64Array.of(1, 2), Int32Array.of(0), 1, 2)).toBe(Infinity);
+  });
+});
+
+describe('createObjective', () => {
+  it('dispatches on the loss name and passes the margin', () => {
+    expect(createObjective({ loss: 'softmax', margin: 1 }).name).toBe('softmax');
+    const mm = createObjective({ loss: 'max-margin', margin: 0.5 });
+    expect(mm.name).toBe('max-margin');
+    // Δ = 0.5, s=[1, 0.75], gold 0: 0.5 + 0.75 − 1 = 0.25
+    expect(mm.loss(Float64Array.of(1, 0.75), Int32Array.of(0), 1, 2, null, 1)).toBe(0.25);
+  });
+});
