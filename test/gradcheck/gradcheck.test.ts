@@ -1,0 +1,139 @@
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ACTIVATION_NAMES, ACTIVATIONS } from '../../src/math/activations.js';
+import type { FloatArray } from '../../src/math/matrix.js';
+import { WindowScorer } from '../../src/model/window-scorer.js';
+import { GRADIENT_FLOOR, LOSS_NAMES, relativeError, runGradcheck, type GradcheckReport, type ParamCheck } from '../../src/gradcheck/gradcheck.js';
+
+const PARAMS = ['W', 'b', 'U', 'c', 'E.word', 'E.caps'];
+
+function worstBy(checks: ParamCheck[], key: (c: ParamCheck) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of checks) out.set(key(c), Math.max(out.get(key(c)) ?? 0, c.max_rel_error));
+  return out;
+}
+
+describe('runGradcheck on the real code', () => {
+  let report: GradcheckReport;
+  beforeAll(() => {
+    report = runGradcheck();
+  });
+
+  it('passes with max_rel_error < 1e-6', () => {
+    expect(report.passed).toBe(true);
+    expect(report.max_rel_error).toBeLessThan(1e-6);
+    expect(report.tolerance).toBe(1e-6);
+    expect(report.epsilon).toBe(1e-5);
+    for (const c of report.checks) expect(c.max_rel_error).toBeLessThan(1e-6);
+    expect(report.max_rel_error).toBe(Math.max(...report.checks.map((c) => c.max_rel_error)));
+  });
+
+  it('covers every activation × loss × dropout × parameter exactly once', () => {
+    const expected: string[] = [];
+    for (const a of ACTIVATION_NAMES) for (const l of LOSS_NAMES) for (const d of [false, true]) for (const p of PARAMS) expected.push(`${a}|${l}|${d}|${p}`);
+    const seen = report.checks.map((c) => `${c.activation}|${c.loss}|${c.dropout}|${c.param}`);
+    expect(seen.length).toBe(6 * 2 * 2 * 6);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual([...expected].sort());
+  });
+
+  it('checks every entry of these small parameters', () => {
+    // halfWidth 1 → 3 positions, word dim 4 + caps dim 2 → D = 18, H = 6, K = 4; word rows 9, caps rows 6
+    const entries = new Map(report.checks.map((c) => [c.param, c.entries]));
+    expect(Object.fromEntries(entries)).toEqual({ W: 6 * 18, b: 6, U: 4 * 6, c: 4, 'E.word': 9 * 4, 'E.caps': 6 * 2 });
+  });
+
+  it('is deterministic', () => {
+    expect(runGradcheck({ activations: ['tanh'], losses: ['softmax'] })).toEqual(runGradcheck({ activations: ['tanh'], losses: ['softmax'] }));
+  });
+
+  it('honours its options', () => {
+    const small = runGradcheck({ activations: ['relu'], losses: ['max-margin'], capsDim: 0, maxEntriesPerParam: 10 });
+    expect(small.checks.map((c) => c.param)).toEqual(['W', 'b', 'U', 'c', 'E.word', 'W', 'b', 'U', 'c', 'E.word']);
+    for (const c of small.checks) expect(c.entries).toBeLessThanOrEqual(10);
+    expect(small.checks.find((c) => c.param === 'b')?.entries).toBe(6);
+    expect(small.passed).toBe(true);
+    // An impossible tolerance fails the report without changing the measured errors.
+    const strict = runGradcheck({ activations: ['tanh'], losses: ['softmax'], tolerance: 1e-20 });
+    expect(strict.passed).toBe(false);
+    expect(strict.tolerance).toBe(1e-20);
+  });
+});
+
+describe('runGradcheck catches a wrong derivative in an activation', () => {
+  const original = ACTIVATIONS.tanh.backward;
+  afterEach(() => {
+    ACTIVATIONS.tanh.backward = original;
+  });
+
+  it('tanh′ written as (1 − a) instead of (1 − a²) fails W, b and the embeddings, not U or c', () => {
+    ACTIVATIONS.tanh.backward = (grad: FloatArray, _z: FloatArray, a: FloatArray, n: number): void => {
+      for (let i = 0; i < n; i++) grad[i] *= 1 - a[i];
+    };
+    const report = runGradcheck({ activations: ['tanh', 'sigmoid'] });
+    expect(report.passed).toBe(false);
+    expect(report.max_rel_error).toBeGreaterThan(1e-2);
+    for (const c of report.checks) {
+      const upstream = c.param === 'W' || c.param === 'b' || c.param.startsWith('E.');
+      if (c.activation === 'tanh' && upstream) expect(c.max_rel_error, `${c.loss} ${c.dropout} ${c.param}`).toBeGreaterThan(1e-2);
+      else expect(c.max_rel_error, `${c.activation} ${c.loss} ${c.dropout} ${c.param}`).toBeLessThan(1e-6);
+    }
+  });
+
+  it('passes again once the derivative is restored', () => {
+    expect(runGradcheck({ activations: ['tanh'] }).passed).toBe(true);
+  });
+});
+
+describe('runGradcheck catches a wrong gradient elsewhere', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('+1e-3 on ∂c after backward fails exactly the c parameter', () => {
+    const originalBackward = WindowScorer.prototype.backward;
+    vi.spyOn(WindowScorer.prototype, 'backward').mockImplementation(function (this: WindowScorer, dS: FloatArray, ids: Int32Array, B: number): void {
+      originalBackward.call(this, dS, ids, B);
+      for (let k = 0; k < this.grads.c.length; k++) this.grads.c[k] += 1e-3;
+    });
+    const report = runGradcheck();
+    expect(report.passed).toBe(false);
+    const worst = worstBy(report.checks, (c) => c.param);
+    expect(worst.get('c')).toBeGreaterThan(1e-4);
+    for (const p of PARAMS.filter((q) => q !== 'c')) expect(worst.get(p), p).toBeLessThan(1e-6);
+    // every case fails on c
+    for (const c of report.checks.filter((x) => x.param === 'c')) expect(c.max_rel_error).toBeGreaterThan(1e-6);
+  });
+
+  it('a dropped-out backward that forgets the mask fails (dropout cases only)', () => {
+    // Re-run the forward pass without dropout before backward: the backward then sees the undropped activations.
+    const originalBackward = WindowScorer.prototype.backward;
+    const originalForward = WindowScorer.prototype.forward;
+    vi.spyOn(WindowScorer.prototype, 'backward').mockImplementation(function (this: WindowScorer, dS: FloatArray, ids: Int32Array, B: number): void {
+      originalForward.call(this, ids, B, false);
+      originalBackward.call(this, dS, ids, B);
+    });
+    const report = runGradcheck({ activations: ['tanh'], losses: ['softmax'] });
+    expect(report.passed).toBe(false);
+    const byDropout = worstBy(report.checks, (c) => String(c.dropout));
+    expect(byDropout.get('false')).toBeLessThan(1e-6);
+    expect(byDropout.get('true')).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('relativeError', () => {
+  it('is |a − n| / max(|a|, |n|, floor)', () => {
+    expect(GRADIENT_FLOOR).toBe(1e-4);
+    expect(relativeError(1, 1)).toBe(0);
+    expect(relativeError(0, 0)).toBe(0);
+    // |1 − 1.001| / 1.001
+    expect(relativeError(1, 1.001)).toBeCloseTo(0.001 / 1.001, 15);
+    expect(relativeError(1.001, 1)).toBeCloseTo(0.001 / 1.001, 15);
+    // opposite signs: |−2 − 2| / 2 = 2
+    expect(relativeError(-2, 2)).toBe(2);
+    // below the floor: absolute error / 1e-4
+    expect(relativeError(1e-12, -1e-12)).toBeCloseTo(2e-8, 20);
+    expect(relativeError(0, 1e-5)).toBeCloseTo(0.1, 15);
+    // just above the floor the scale is the larger magnitude: |3e-4 − 2e-4| / 3e-4 = 1/3
+    expect(relativeError(3e-4, 2e-4)).toBeCloseTo(1 / 3, 12);
+  });
+});
