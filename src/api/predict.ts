@@ -1,0 +1,105 @@
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileError } from '../errors.js';
+import { entitiesOf, type Tagger } from './tagger.js';
+
+export type InputFormat = 'text' | 'conll';
+export type OutputFormat = 'conll' | 'json';
+
+export interface PredictOptions {
+  input: Readable;
+  output: Writable;
+  inputFormat: InputFormat;
+  outputFormat: OutputFormat;
+  /** Sentences tagged together; bounds memory however long the input is. */
+  chunkSentences?: number;
+}
+
+interface PendingSentence {
+  tokens: string[];
+  /** The input lines (conll input), echoed with the tag appended. */
+  lines: string[] | null;
+}
+
+/**
+ * Streams sentences from `input` to tagged output. Text input: one sentence per line,
+ * tokens separated by whitespace. CoNLL input: the token is the first column, blank
+ * lines separate sentences, -DOCSTART- lines pass through. Returns the number of
+ * sentences tagged; stops quietly when the reader of `output` goes away (`| head`).
+ */
+export async function predictStream(tagger: Tagger, options: PredictOptions): Promise<{ sentences: number; tokens: number }> {
+  const { input, output, inputFormat, outputFormat } = options;
+  const chunk = options.chunkSentences ?? 256;
+  let closed = false;
+  output.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') closed = true;
+    else throw error;
+  });
+  const write = async (text: string): Promise<void> => {
+    if (closed || text === '') return;
+    if (!output.write(text)) await Promise.race([once(output, 'drain'), once(output, 'close')]);
+  };
+
+  let pending: PendingSentence[] = [];
+  let sentences = 0;
+  let tokens = 0;
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const tags = tagger.tag(pending);
+    let text = '';
+    pending.forEach((sentence, i) => {
+      text += formatSentence(sentence, tags[i], outputFormat, tagger);
+      sentences++;
+      tokens += sentence.tokens.length;
+    });
+    pending = [];
+    await write(text);
+  };
+
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let current: PendingSentence = { tokens: [], lines: inputFormat === 'conll' ? [] : null };
+  for await (const rawLine of lines) {
+    if (closed) break;
+    const line = rawLine.replace(/^\uFEFF/, '');
+    const fields = line.trim().split(/\s+/).filter((f) => f !== '');
+    if (inputFormat === 'text') {
+      if (fields.length > 0) pending.push({ tokens: fields, lines: null });
+    } else if (fields.length === 0) {
+      if (current.tokens.length > 0) pending.push(current);
+      current = { tokens: [], lines: [] };
+    } else if (fields[0] === '-DOCSTART-') {
+      await flush();
+      await write(`${line}\n\n`);
+    } else {
+      current.tokens.push(fields[0]);
+      current.lines?.push(line.trimEnd());
+    }
+    if (pending.length >= chunk) await flush();
+  }
+  if (current.tokens.length > 0) pending.push(current);
+  await flush();
+  lines.close();
+  return { sentences, tokens };
+}
+
+function formatSentence(sentence: PendingSentence, tags: string[], format: OutputFormat, tagger: Tagger): string {
+  if (format === 'json') {
+    const entities = entitiesOf(sentence.tokens, tags, tagger.scheme);
+    return `${JSON.stringify({ tokens: sentence.tokens, tags, entities })}\n`;
+  }
+  const rows = sentence.tokens.map((token, i) => `${sentence.lines ? sentence.lines[i] : token} ${tags[i]}`);
+  return `${rows.join('\n')}\n\n`;
+}
+
+/** A readable stream for a file, with file errors reported as user errors. */
+export async function openInput(path: string): Promise<Readable> {
+  const stream = createReadStream(path);
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw fileError(path, error);
+  }
+  return stream;
+}

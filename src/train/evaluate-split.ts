@@ -1,0 +1,21 @@
+import type { EncodedSplit } from '../data/dataset.js';
+import type { LabelSet } from '../data/labels.js';
+import type { TagScheme } from '../data/tags.js';
+import { EntityScorer, type EntityScores } from '../eval/metrics.js';
+import { predictLabelIds, sentenceTags } from '../model/predict.js';
+import type { WindowScorer } from '../model/window-scorer.js';
+
+export interface SplitPredictions {
+  scores: EntityScores;
+  /** Predicted tags per sentence, in the data's scheme. */
+  predicted: string[][];
+}
+
+/** Tags a split and scores it against its gold tags by conlleval's rules. */
+export function evaluateSplit(model: WindowScorer, split: EncodedSplit, labels: LabelSet, scheme: TagScheme, batchSize: number): SplitPredictions {
+  const ids = predictLabelIds(model, split.windows, batchSize);
+  const predicted = sentenceTags(ids, split.windows.sentenceStarts, labels, scheme);
+  const scorer = new EntityScorer(scheme);
+  split.sentences.forEach((sentence, i) => scorer.add(sentence.tags, predicted[i]));
+  return { scores: scorer.result(), predicted };
+}
