@@ -1,0 +1,52 @@
+import { Command, Option } from 'commander';
+import { UserError } from '../errors.js';
+
+interface EvaluateFlags {
+  checkpoint?: string;
+  data?: string;
+  json?: boolean;
+  writePredictions?: string;
+  scheme: 'auto' | 'iob1' | 'iob2' | 'iobes';
+}
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description('score a checkpoint on a CoNLL file: entity precision, recall and F1 by conlleval\'s rules')
+    .addOption(new Option('-m, --checkpoint <dir>', 'checkpoint folder (a run\'s model-best or model-last)'))
+    .addOption(new Option('-d, --data <file>', 'CoNLL file with gold tags (token first column, tag last)'))
+    .addOption(new Option('--json', 'print the scores as one JSON object on stdout'))
+    .addOption(new Option('-w, --write-predictions <file>', 'also write `token gold predicted` lines (the input conlleval.pl reads)'))
+    .addOption(new Option('--scheme <scheme>', 'tag scheme of the file').choices(['auto', 'iob1', 'iob2', 'iobes']).default('auto'))
+    .addHelpText(
+      'after',
+      `
+JSON output: {"precision","recall","f1","accuracy","tokens","sentences",
+  "per_type":{TYPE:{"precision","recall","f1","support"}}, ...}, fractions in [0,1].
+Exit codes: 0 scored; 2 bad arguments, data file or checkpoint; 1 internal error.
+
+Example:
+  ner-train evaluate --checkpoint runs/default/model-best --data data/dev.txt --json`,
+    )
+    .action(async (flags: EvaluateFlags) => {
+      if (!flags.checkpoint) throw new UserError('evaluate needs --checkpoint DIR', { hint: 'a run folder\'s model-best or model-last' });
+      if (!flags.data) throw new UserError('evaluate needs --data FILE', { hint: 'a CoNLL file with gold tags' });
+      const [{ evaluate }, { terminal, pct, table }] = await Promise.all([import('../api/evaluate.js'), import('./terminal.js')]);
+      const result = await evaluate({
+        checkpoint: flags.checkpoint,
+        data: flags.data,
+        scheme: flags.scheme,
+        ...(flags.writePredictions ? { writePredictions: flags.writePredictions } : {}),
+      });
+      const term = terminal();
+      if (flags.json) {
+        term.out.write(`${JSON.stringify(result)}\n`);
+        return;
+      }
+      const rows = Object.entries(result.per_type).map(([type, s]) => [type, pct(s.precision), pct(s.recall), pct(s.f1), String(s.support)]);
+      rows.push(['overall', pct(result.precision), pct(result.recall), pct(result.f1), String(result.gold_entities)]);
+      term.out.write(`${flags.data}: ${result.sentences} sentences, ${result.tokens} tokens; token accuracy ${pct(result.accuracy)}%\n`);
+      term.out.write(`${table(['type', 'precision', 'recall', 'F1', 'support'], rows)}\n`);
+      if (flags.writePredictions) term.out.write(`predictions written to ${flags.writePredictions}\n`);
+    });
+}

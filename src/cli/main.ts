@@ -1,0 +1,53 @@
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { reportError } from './errors.js';
+import { registerEvaluate } from './evaluate.js';
+import { registerGradcheck } from './gradcheck.js';
+import { registerInitConfig } from './init-config.js';
+import { registerPredict } from './predict.js';
+import { registerTrain } from './train.js';
+
+function buildProgram(): Command {
+  const program = new Command('ner-train')
+    .description('Train and run window-based named-entity taggers: s = U·f(W·x + b) + c over a window of word embeddings.')
+    .version(VERSION)
+    .showSuggestionAfterError()
+    .addHelpText(
+      'after',
+      `
+Start here:
+  ner-train init-config > my.yaml       a complete, commented config
+  ner-train train --config my.yaml      train; checkpoints and metrics in output.dir
+  ner-train evaluate -m RUN/model-best -d dev.txt
+  echo "Ada Lovelace lived in London ." | ner-train predict -m RUN/model-best
+
+Exit codes: 0 success; 1 failure (a failed gradcheck, an internal error);
+2 a mistake in what was given (arguments, config, data, checkpoint); 130/143 interrupted.`,
+    );
+  registerTrain(program);
+  registerEvaluate(program);
+  registerPredict(program);
+  registerGradcheck(program);
+  registerInitConfig(program);
+  // Usage errors (unknown option, bad choice, missing argument) exit 2, like every other mistake in what was given.
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return 2;
+    }
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError && error.code === 'commander.executeSubCommandAsync') return 1;
+    return reportError(error);
+  }
+}
+
+process.exitCode = await main(process.argv);

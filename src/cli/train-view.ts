@@ -1,0 +1,91 @@
+import cliProgress from 'cli-progress';
+import type { TrainEvent } from '../train/events.js';
+import type { TrainResult } from '../train/trainer.js';
+import { formatCount, formatDuration, pct, table, type Terminal } from './terminal.js';
+
+/**
+ * How a training run looks: on a terminal a progress bar per epoch (loss, tokens/s, ETA)
+ * and a line per epoch; elsewhere only the per-epoch lines, so logs stay readable.
+ * Everything goes to stderr, leaving stdout for the result (and for --json).
+ */
+export function trainView(term: Terminal): (event: TrainEvent) => void {
+  const { err, color } = term;
+  let bar: cliProgress.SingleBar | null = null;
+  const stopBar = (): void => {
+    bar?.stop();
+    bar = null;
+  };
+
+  return (event) => {
+    switch (event.type) {
+      case 'data': {
+        const d = event.data;
+        err.write(`train  ${d.train.path}: ${formatCount(d.train.sentences)} sentences, ${formatCount(d.train.tokens)} tokens (${d.scheme.toUpperCase()})\n`);
+        if (d.dev) err.write(`dev    ${d.dev.path}: ${formatCount(d.dev.sentences)} sentences, ${formatCount(d.dev.tokens)} tokens\n`);
+        if (d.embeddings) {
+          const cov = d.embeddings.coverage;
+          err.write(
+            `embeddings ${d.embeddings.path}: ${formatCount(d.embeddings.words)} words × ${d.embeddings.dim}` +
+              `; pretrained vectors for ${pct(cov.train.tokens)}% of train tokens` +
+              (cov.dev ? `, ${pct(cov.dev.tokens)}% of dev tokens` : '') +
+              (d.embeddings.duplicates > 0 ? `; ${d.embeddings.duplicates} duplicate words ignored` : '') +
+              '\n',
+          );
+        }
+        err.write(`labels ${d.labels.join(' ')}; vocabulary ${formatCount(d.vocab_size)}; ${formatCount(d.parameters)} parameters\n`);
+        break;
+      }
+      case 'epoch-start':
+        if (term.interactive) {
+          bar = new cliProgress.SingleBar(
+            {
+              format: `epoch ${event.epoch}/${event.epochs} {bar} {percentage}% | loss {loss} | {speed} tok/s | ETA {eta_formatted}`,
+              stream: err,
+              hideCursor: true,
+              clearOnComplete: true,
+              etaBuffer: 50,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(event.steps, 0, { loss: '-', speed: '-' });
+        }
+        break;
+      case 'progress':
+        bar?.update(event.step, { loss: event.loss.toFixed(4), speed: formatCount(event.tokensPerS) });
+        break;
+      case 'evaluating':
+        stopBar();
+        break;
+      case 'epoch-end': {
+        stopBar();
+        const r = event.record;
+        const dev = r.dev_f1 === null ? '' : `  dev P ${pct(r.dev_precision)} R ${pct(r.dev_recall)} F1 ${pct(r.dev_f1)}`;
+        const best = r.best ? color.green(' *best') : '';
+        err.write(`epoch ${r.epoch}  loss ${r.loss.toFixed(4)}${dev}${best}  (${formatDuration(r.epoch_s)}, ${formatCount(r.tokens_per_s)} tok/s)\n`);
+        break;
+      }
+      case 'interrupted':
+        stopBar();
+        err.write(color.yellow(`interrupted in epoch ${event.epoch} after step ${event.step}; writing model-last\n`));
+        break;
+    }
+  };
+}
+
+/** The closing summary for people: where things are, the best epoch, per-type scores. */
+export function formatTrainSummary(result: TrainResult, term: Terminal): string {
+  const { color } = term;
+  const lines: string[] = [];
+  const last = result.epochs[result.epochs.length - 1];
+  if (result.best && result.bestEpoch !== null) {
+    const b = result.best;
+    lines.push(color.bold(`best epoch ${result.bestEpoch}: dev F1 ${pct(b.f1)} (precision ${pct(b.precision)}, recall ${pct(b.recall)}, token accuracy ${pct(b.accuracy)})`));
+    const rows = Object.entries(b.per_type).map(([type, s]) => [type, pct(s.precision), pct(s.recall), pct(s.f1), String(s.support)]);
+    lines.push(table(['type', 'precision', 'recall', 'F1', 'support'], rows));
+  } else if (last) {
+    lines.push(`trained ${last.epoch} epochs (no dev data: model-best is the last epoch)`);
+  }
+  lines.push(`time ${formatDuration(result.elapsed_s)}${last ? `, ${formatCount(last.tokens_per_s)} tok/s in the last epoch` : ''}`);
+  lines.push(`checkpoints ${result.outDir}/model-best, ${result.outDir}/model-last; metrics ${result.outDir}/metrics.jsonl`);
+  return `${lines.join('\n')}\n`;
+}

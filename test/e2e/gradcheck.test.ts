@@ -1,0 +1,46 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run, tempDir } from './cli.js';
+
+describe('ner-train gradcheck through the built CLI', () => {
+  it('passes for every activation × loss × dropout with --json', () => {
+    const result = run(['gradcheck', '--json']);
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.passed).toBe(true);
+    expect(report.max_rel_error).toBeLessThan(1e-6);
+    const cases = new Set(report.checks.map((c: { activation: string; loss: string; dropout: boolean }) => `${c.activation}/${c.loss}/${c.dropout}`));
+    expect(cases.size).toBe(6 * 2 * 2);
+    const params = new Set(report.checks.map((c: { param: string }) => c.param));
+    expect([...params].sort()).toEqual(['E.caps', 'E.word', 'U', 'W', 'b', 'c']);
+  });
+
+  it('prints a table for people and takes its sizes from a config', () => {
+    const result = run(['gradcheck', '--config', 'configs/default.yaml']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('hardtanh / max-margin');
+    expect(result.stdout).toContain('passed');
+  });
+});
+
+describe('init-config', () => {
+  it('prints a complete config that trains once data.train is set', () => {
+    const printed = run(['init-config']);
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).toContain('activation:');
+    const dir = tempDir();
+    const file = join(dir, 'my.yaml');
+    writeFileSync(file, printed.stdout);
+    const root = join(import.meta.dirname, '../..');
+    const result = run([
+      'train', '--config', file, '--json',
+      '--set', `data.train=${join(root, 'data/train.txt')}`, '--set', `data.dev=${join(root, 'data/dev.txt')}`,
+      '--set', 'training.epochs=2', '--set', 'model.hidden=20', '--set', 'optimizer.lr=0.1', '--out', join(dir, 'run'),
+    ]);
+    expect(result.status).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.epochs).toHaveLength(2);
+    expect(summary.best.f1).toBeGreaterThan(0);
+  });
+});
