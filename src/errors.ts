@@ -37,6 +37,12 @@ export function fileError(path: string, error: unknown, what = 'cannot read'): E
         return new UserError(`${path}: permission denied (${what})`);
       case 'ENOTDIR':
         return new UserError(`${path}: a part of this path is not a folder`);
+      case 'EEXIST':
+        return new UserError(`${path}: exists and is not a folder (${what})`);
+      case 'ENOSPC':
+        return new UserError(`${path}: no space left on the device (${what})`, { exitCode: 1 });
+      case 'EROFS':
+        return new UserError(`${path}: the file system is read-only (${what})`);
       default:
         break;
     }

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { TrainEvent } from '../train/events.js';
 import type { TrainResult } from '../train/trainer.js';
-import { formatCount, formatDuration, pct, table, type Terminal } from './terminal.js';
+import { displayPath, formatCount, formatDuration, pct, table, type Terminal } from './terminal.js';
 
 /**
  * How a training run looks: on a terminal a progress bar per epoch (loss, tokens/s, ETA)
@@ -20,12 +20,12 @@ export function trainView(term: Terminal): (event: TrainEvent) => void {
     switch (event.type) {
       case 'data': {
         const d = event.data;
-        err.write(`train  ${d.train.path}: ${formatCount(d.train.sentences)} sentences, ${formatCount(d.train.tokens)} tokens (${d.scheme.toUpperCase()})\n`);
-        if (d.dev) err.write(`dev    ${d.dev.path}: ${formatCount(d.dev.sentences)} sentences, ${formatCount(d.dev.tokens)} tokens\n`);
+        err.write(`train  ${displayPath(d.train.path)}: ${formatCount(d.train.sentences)} sentences, ${formatCount(d.train.tokens)} tokens (${d.scheme.toUpperCase()})\n`);
+        if (d.dev) err.write(`dev    ${displayPath(d.dev.path)}: ${formatCount(d.dev.sentences)} sentences, ${formatCount(d.dev.tokens)} tokens\n`);
         if (d.embeddings) {
           const cov = d.embeddings.coverage;
           err.write(
-            `embeddings ${d.embeddings.path}: ${formatCount(d.embeddings.words)} words × ${d.embeddings.dim}` +
+            `embeddings ${displayPath(d.embeddings.path)}: ${formatCount(d.embeddings.words)} words × ${d.embeddings.dim}` +
               `; pretrained vectors for ${pct(cov.train.tokens)}% of train tokens` +
               (cov.dev ? `, ${pct(cov.dev.tokens)}% of dev tokens` : '') +
               (d.embeddings.duplicates > 0 ? `; ${d.embeddings.duplicates} duplicate words ignored` : '') +
@@ -86,6 +86,7 @@ export function formatTrainSummary(result: TrainResult, term: Terminal): string 
     lines.push(`trained ${last.epoch} epochs (no dev data: model-best is the last epoch)`);
   }
   lines.push(`time ${formatDuration(result.elapsed_s)}${last ? `, ${formatCount(last.tokens_per_s)} tok/s in the last epoch` : ''}`);
-  lines.push(`checkpoints ${result.outDir}/model-best, ${result.outDir}/model-last; metrics ${result.outDir}/metrics.jsonl`);
+  const out = displayPath(result.outDir);
+  lines.push(`checkpoints ${out}/model-best, ${out}/model-last; metrics ${out}/metrics.jsonl`);
   return `${lines.join('\n')}\n`;
 }

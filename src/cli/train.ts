@@ -35,7 +35,7 @@ Examples:
       if (!flags.config) {
         throw new UserError('train needs --config FILE', { hint: 'run `ner-train init-config > my.yaml` for a complete config to start from' });
       }
-      const [{ loadConfig }, { train }, { terminal }, view] = await Promise.all([
+      const [{ loadConfig }, { train }, { terminal, displayPath }, view] = await Promise.all([
         import('../config/load.js'),
         import('../train/trainer.js'),
         import('./terminal.js'),
@@ -53,7 +53,7 @@ Examples:
           term.out.write(view.formatTrainSummary(result, term));
         }
         if (result.interrupted) {
-          term.err.write(`stopped early; the last checkpoint is ${result.outDir}/model-last\n`);
+          term.err.write(`stopped early; the last checkpoint is ${displayPath(result.outDir)}/model-last\n`);
           process.exitCode = interrupt.exitCode();
         }
       } finally {

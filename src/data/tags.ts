@@ -34,7 +34,7 @@ export function tagType(tag: string): string {
 }
 
 /**
- * Detect the scheme of a corpus: any E-/S- tag => 'iobes'; else any I-X that starts a chunk
+ * Detect the scheme of a corpus: an E-/S- tag anywhere => 'iobes'; else any I-X that starts a chunk
  * (sentence start, after O, after another type) => 'iob1'; else 'iob2'.
  */
 export function detectScheme(sentences: Iterable<readonly string[]>): TagScheme {

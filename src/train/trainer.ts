@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { saveCheckpoint, type CheckpointState } from '../checkpoint/checkpoint.js';
 import type { Config } from '../config/schema.js';
@@ -14,7 +15,7 @@ import { evaluateSplit } from './evaluate-split.js';
 import type { DataSummary, EpochRecord, TrainEventHandler } from './events.js';
 import { initialiseModel } from './init.js';
 import { BEST_DIR, LAST_DIR, METRICS_FILE, prepareOutputDir } from './output-dir.js';
-import { join } from 'node:path';
+import { TrainingStep } from './step.js';
 
 export interface TrainOptions {
   /** Replace a previous run in the output folder. */
@@ -52,67 +53,21 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   const summary = dataSummary(data, model);
   emit({ type: 'data', data: summary });
 
-  const objective = createObjective(config.objective);
-  const optimizer = createOptimizer(model, config.optimizer);
-  const { batch_size: batchSize, epochs } = config.training;
-  const lr = config.optimizer.lr;
-  const N = data.train.windows.count;
-  const stride = data.train.windows.positions * data.train.windows.tables;
-  const steps = Math.ceil(N / batchSize);
-  const order = Int32Array.from({ length: N }, (_, i) => i);
-  const batchIds = new Int32Array(batchSize * stride);
-  const batchGold = new Int32Array(batchSize);
-  const dS = new Float32Array(batchSize * model.K);
-
+  const step = new TrainingStep(model, createObjective(config.objective), createOptimizer(model, config.optimizer), data.train, config.training.batch_size);
+  const loop: EpochLoop = { config, step, rng, order: Int32Array.from({ length: data.train.windows.count }, (_, i) => i), globalStep: 0, emit, options };
   const records: EpochRecord[] = [];
   let best: { epoch: number; scores: EntityScores | null; f1: number } | null = null;
-  let globalStep = 0;
   let interrupted = false;
   const checkpoint = (dir: string, epoch: number, dev: EntityScores | null): Promise<void> =>
-    saveCheckpoint(join(outDir, dir), checkpointState(model, spec, data, config, epoch, globalStep, dev));
+    saveCheckpoint(join(outDir, dir), checkpointState(model, spec, data, config, epoch, loop.globalStep, dev));
 
+  const { epochs } = config.training;
   for (let epoch = 1; epoch <= epochs && !interrupted; epoch++) {
-    emit({ type: 'epoch-start', epoch, epochs, steps });
-    if (config.training.shuffle) rng.shuffle(order);
     const epochStart = performance.now();
-    let lossSum = 0;
-    let seen = 0;
-    for (let step = 0; step < steps; step++) {
-      const start = step * batchSize;
-      const B = Math.min(batchSize, N - start);
-      for (let n = 0; n < B; n++) {
-        const i = order[start + n];
-        batchIds.set(data.train.windows.ids.subarray(i * stride, (i + 1) * stride), n * stride);
-        batchGold[n] = data.train.gold[i];
-      }
-      if (model.dropout > 0) model.sampleDropoutMask(B, rng);
-      model.zeroGrad();
-      const S = model.forward(batchIds, B, true);
-      const loss = objective.loss(S, batchGold, B, model.K, dS, 1 / B);
-      if (!Number.isFinite(loss)) {
-        throw new UserError(`training diverged at epoch ${epoch}, step ${step + 1}: the loss is ${loss}`, {
-          exitCode: 1,
-          hint: `lower optimizer.lr (now ${lr}); ${best ? `${join(outDir, BEST_DIR)} keeps the best epoch so far` : 'no checkpoint was written yet'}`,
-        });
-      }
-      model.backward(dS, batchIds, B);
-      optimizer.step(model, lr);
-      lossSum += loss;
-      seen += B;
-      globalStep++;
-      if ((step + 1) % PROGRESS_EVERY === 0 || step + 1 === steps) {
-        const seconds = (performance.now() - epochStart) / 1000;
-        emit({ type: 'progress', epoch, step: step + 1, steps, loss: lossSum / seen, tokensPerS: seen / Math.max(seconds, 1e-9), lr });
-        await yieldToEventLoop();
-        if (options.signal?.aborted) {
-          interrupted = step + 1 < steps;
-          if (interrupted) break;
-        }
-      }
-    }
-    const trainSeconds = (performance.now() - epochStart) / 1000;
-    if (interrupted) {
-      emit({ type: 'interrupted', epoch, step: globalStep });
+    const trained = await trainEpoch(loop, epoch, best !== null ? join(outDir, BEST_DIR) : null);
+    if (trained.interrupted) {
+      interrupted = true;
+      emit({ type: 'interrupted', epoch, step: loop.globalStep });
       await checkpoint(LAST_DIR, epoch - 1, null);
       break;
     }
@@ -125,15 +80,15 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     if (isBest) best = { epoch, scores: dev, f1 };
     const record: EpochRecord = {
       epoch,
-      step: globalStep,
-      loss: lossSum / Math.max(seen, 1),
-      lr,
+      step: loop.globalStep,
+      loss: trained.lossSum / Math.max(trained.seen, 1),
+      lr: config.optimizer.lr,
       dev_precision: dev ? dev.precision : null,
       dev_recall: dev ? dev.recall : null,
       dev_f1: dev ? dev.f1 : null,
       dev_accuracy: dev ? dev.accuracy : null,
       best: isBest,
-      tokens_per_s: seen / Math.max(trainSeconds, 1e-9),
+      tokens_per_s: trained.seen / Math.max(trained.seconds, 1e-9),
       epoch_s: (performance.now() - epochStart) / 1000,
       elapsed_s: (performance.now() - started) / 1000,
     };
@@ -144,7 +99,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     emit({ type: 'epoch-end', record, dev });
     if (options.signal?.aborted && epoch < epochs) {
       interrupted = true;
-      emit({ type: 'interrupted', epoch, step: globalStep });
+      emit({ type: 'interrupted', epoch, step: loop.globalStep });
     }
   }
 
@@ -157,6 +112,57 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     data: summary,
     elapsed_s: (performance.now() - started) / 1000,
   };
+}
+
+/** What the epoch loop carries from one epoch to the next. */
+interface EpochLoop {
+  config: Config;
+  step: TrainingStep;
+  rng: Rng;
+  order: Int32Array;
+  globalStep: number;
+  emit: TrainEventHandler;
+  options: TrainOptions;
+}
+
+/**
+ * One pass over the shuffled training windows. Every PROGRESS_EVERY steps it reports
+ * progress and yields to the event loop, which is where a Ctrl-C gets in; an abort stops
+ * the pass after the step in hand.
+ */
+async function trainEpoch(loop: EpochLoop, epoch: number, bestDir: string | null): Promise<{ lossSum: number; seen: number; seconds: number; interrupted: boolean }> {
+  const { config, step, rng, order, emit, options } = loop;
+  const { batchSize } = step;
+  const N = order.length;
+  const steps = Math.ceil(N / batchSize);
+  const lr = config.optimizer.lr;
+  emit({ type: 'epoch-start', epoch, epochs: config.training.epochs, steps });
+  if (config.training.shuffle) rng.shuffle(order);
+  const start = performance.now();
+  let lossSum = 0;
+  let seen = 0;
+  for (let s = 0; s < steps; s++) {
+    const B = Math.min(batchSize, N - s * batchSize);
+    const loss = step.run(order, s * batchSize, B, lr, rng);
+    if (!Number.isFinite(loss)) {
+      throw new UserError(`training diverged at epoch ${epoch}, step ${s + 1}: the loss is ${loss}`, {
+        exitCode: 1,
+        hint: `lower optimizer.lr (now ${lr}); ${bestDir ? `${bestDir} keeps the best epoch so far` : 'no checkpoint was written yet'}`,
+      });
+    }
+    lossSum += loss;
+    seen += B;
+    loop.globalStep++;
+    if ((s + 1) % PROGRESS_EVERY === 0 || s + 1 === steps) {
+      const seconds = (performance.now() - start) / 1000;
+      emit({ type: 'progress', epoch, step: s + 1, steps, loss: lossSum / seen, tokensPerS: seen / Math.max(seconds, 1e-9), lr });
+      await yieldToEventLoop();
+      if (options.signal?.aborted && s + 1 < steps) {
+        return { lossSum, seen, seconds, interrupted: true };
+      }
+    }
+  }
+  return { lossSum, seen, seconds: (performance.now() - start) / 1000, interrupted: false };
 }
 
 export function modelSpec(config: Config, data: PreparedData): ModelSpec {
@@ -174,7 +180,8 @@ export function modelSpec(config: Config, data: PreparedData): ModelSpec {
   };
 }
 
-function checkpointState(
+/** Everything a checkpoint records about a model trained on `data` with `config`. */
+export function checkpointState(
   model: WindowScorer, spec: ModelSpec, data: PreparedData, config: Config, epoch: number, step: number, dev: EntityScores | null,
 ): CheckpointState {
   return {

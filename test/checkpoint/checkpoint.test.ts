@@ -17,6 +17,7 @@ import { Rng } from '../../src/math/random.js';
 import { createScorer, type ModelSpec } from '../../src/model/create.js';
 import type { WindowScorer } from '../../src/model/window-scorer.js';
 import { initialiseModel } from '../../src/train/init.js';
+import { checkpointState } from '../../src/train/trainer.js';
 import { VERSION } from '../../src/version.js';
 import { expectUserError, useTempFolder } from '../data/helpers.js';
 
@@ -68,17 +69,8 @@ beforeAll(async () => {
 function state(overrides: Partial<CheckpointState> = {}): CheckpointState {
   const { config, data, spec, model } = setup;
   return {
-    model,
-    spec,
-    vocab: data.vocab,
-    labels: data.labels,
-    tag_scheme: data.scheme,
-    word_normalisation: data.features.norm,
-    preprocess: { mode: 'none' },
-    epoch: 3,
-    step: 120,
+    ...checkpointState(model, spec, data, config, 3, 120, null),
     dev: { precision: 0.5, recall: 0.25, f1: 1 / 3 },
-    config,
     ...overrides,
   };
 }
