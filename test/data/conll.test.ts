@@ -165,7 +165,8 @@ describe('readConllFile: sentences', () => {
         break;
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Descriptors close asynchronously: wait (up to 2 s) rather than a fixed sleep a loaded machine can outlast.
+    for (let waited = 0; waited < 2000 && openFiles() >= before + 5; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     // A leak would leave ten more descriptors open; allow a little slack for the test runner's own.
     expect(openFiles()).toBeLessThan(before + 5);
   });

@@ -143,7 +143,8 @@ describe('readEmbeddings', () => {
     const openFiles = (): number => readdirSync('/proc/self/fd').length;
     const before = openFiles();
     for (let i = 0; i < 10; i++) await expectUserError(() => readEmbeddings(path, 2), /:2: expected 2 values/);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Descriptors close asynchronously: wait (up to 2 s) rather than a fixed sleep a loaded machine can outlast.
+    for (let waited = 0; waited < 2000 && openFiles() >= before + 5; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(openFiles()).toBeLessThan(before + 5);
   });
 });

@@ -229,11 +229,13 @@ describe('SIGKILL mid-write', () => {
     writeTree(dir, { 'weights.bin': 'old weights', 'config.json': '{"old":true}' });
     const ready = join(root, 'child-is-filling');
     const child = spawnChild(
-      `import { writeFileSync } from 'node:fs';
+      `import { renameSync, writeFileSync } from 'node:fs';
        import { join } from 'node:path';
        await replaceDirAtomic(process.argv[2], async (tmp) => {
          writeFileSync(join(tmp, 'weights.bin'), 'new weig');
-         writeFileSync(process.argv[3], tmp);
+         // Renamed into place so the parent never reads a half-written path.
+         writeFileSync(process.argv[3] + '.part', tmp);
+         renameSync(process.argv[3] + '.part', process.argv[3]);
          await new Promise(() => setInterval(() => undefined, 1000));
        });`,
       [dir, ready],
