@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { fileError } from '../errors.js';
+import { fileError, isErrnoException } from '../errors.js';
 import { entitiesOf, type Tagger } from './tagger.js';
 
 export type InputFormat = 'text' | 'conll';
@@ -32,14 +32,24 @@ interface PendingSentence {
 export async function predictStream(tagger: Tagger, options: PredictOptions): Promise<{ sentences: number; tokens: number }> {
   const { input, output, inputFormat, outputFormat } = options;
   const chunk = options.chunkSentences ?? 256;
+  // A reader that goes away (`| head`) shows up as EPIPE, from write or while waiting
+  // for 'drain': that ends the output quietly. Any other output error is re-thrown.
   let closed = false;
-  output.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') closed = true;
-    else throw error;
-  });
+  let failure: unknown = null;
+  const onOutputError = (error: unknown): void => {
+    if (isErrnoException(error) && error.code === 'EPIPE') closed = true;
+    else failure ??= error;
+  };
+  output.on('error', onOutputError);
   const write = async (text: string): Promise<void> => {
+    if (failure !== null) throw failure;
     if (closed || text === '') return;
-    if (!output.write(text)) await Promise.race([once(output, 'drain'), once(output, 'close')]);
+    try {
+      if (!output.write(text)) await Promise.race([once(output, 'drain'), once(output, 'close')]);
+    } catch (error) {
+      onOutputError(error);
+      if (failure !== null) throw failure;
+    }
   };
 
   let pending: PendingSentence[] = [];
@@ -81,6 +91,8 @@ export async function predictStream(tagger: Tagger, options: PredictOptions): Pr
   if (current.tokens.length > 0) pending.push(current);
   await flush();
   lines.close();
+  output.off('error', onOutputError);
+  if (failure !== null) throw failure;
   return { sentences, tokens };
 }
 

@@ -31,7 +31,7 @@ export function run(args: string[], options: { input?: string; cwd?: string } = 
 
 /** Starts the CLI in the background, for signal tests. */
 export function start(args: string[]): ReturnType<typeof spawn> {
-  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 export function tempDir(prefix = 'ner-train-e2e-'): string {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scoreEntities } from '../../src/eval/metrics.js';
-import { run, tempDir } from './cli.js';
+import { run, start, tempDir } from './cli.js';
 
 /** One training of the shipped default config, shared by the checks below. */
 let out = '';
@@ -91,6 +91,20 @@ describe('train on the shipped default data', () => {
     const lines = conll.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('-DOCSTART-'));
     expect(lines.length).toBe(2422);
     for (const line of lines.slice(0, 50)) expect(line.split(' ')).toHaveLength(3);
+  });
+
+  it('predict stops quietly when its reader goes away (`| head`)', async () => {
+    const child = start(['predict', '-m', join(out, 'model-best')]);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Like `head -1`: read the first chunk, then close our end of the pipe.
+    child.stdout?.once('data', () => child.stdout?.destroy());
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.write('Ostrava beat Kevish 2 - 1 .\n'.repeat(50_000));
+    child.stdin?.end();
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
   });
 
   it('refuses to overwrite a finished run unless --force', () => {
