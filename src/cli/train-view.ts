@@ -16,8 +16,23 @@ export function trainView(term: Terminal): (event: TrainEvent) => void {
     bar = null;
   };
 
+  // A transient status line while files load; it is erased before anything else is written.
+  let status = false;
+  const clearStatus = (): void => {
+    if (status) err.write('\r\x1b[2K');
+    status = false;
+  };
+
   return (event) => {
+    if (event.type !== 'reading') clearStatus();
     switch (event.type) {
+      case 'reading':
+        if (term.interactive) {
+          clearStatus();
+          err.write(`reading ${event.what} ${displayPath(event.path)} …`);
+          status = true;
+        }
+        break;
       case 'data': {
         const d = event.data;
         err.write(`train  ${displayPath(d.train.path)}: ${formatCount(d.train.sentences)} sentences, ${formatCount(d.train.tokens)} tokens (${d.scheme.toUpperCase()})\n`);

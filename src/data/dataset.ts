@@ -44,12 +44,18 @@ export function windowFeatures(config: Config): WindowFeatures {
 }
 
 /** Reads train, dev and embeddings, and builds the vocabulary, the label set and the windows. */
-export async function prepareData(config: Config): Promise<PreparedData> {
+/** Called before each file is read: a large embeddings file takes seconds, and a person should see why. */
+export type ReadingHandler = (what: 'train' | 'dev' | 'embeddings', path: string) => void;
+
+export async function prepareData(config: Config, onReading: ReadingHandler = () => undefined): Promise<PreparedData> {
+  onReading('train', config.data.train);
   const trainSentences = await readConllFile(config.data.train);
+  if (config.data.dev !== null) onReading('dev', config.data.dev);
   const devSentences = config.data.dev === null ? null : await readConllFile(config.data.dev);
   const scheme = config.data.scheme === 'auto' ? detectScheme(trainSentences.map((s) => s.tags)) : config.data.scheme;
   if (devSentences && config.data.scheme === 'auto') checkDevScheme(config.data.dev ?? '', devSentences, scheme);
 
+  if (config.embeddings.path !== null) onReading('embeddings', config.embeddings.path);
   const pretrained = config.embeddings.path === null ? null : await readEmbeddings(config.embeddings.path, config.embeddings.dim);
   const features = windowFeatures(config);
   const vocab = buildVocabulary(trainSentences, pretrained, features.norm, config);

@@ -30,6 +30,7 @@ export interface DataSummary {
 
 /** What the trainer reports as it goes. It never prints: the CLI decides how each looks. */
 export type TrainEvent =
+  | { type: 'reading'; what: 'train' | 'dev' | 'embeddings'; path: string }
   | { type: 'data'; data: DataSummary }
   | { type: 'epoch-start'; epoch: number; epochs: number; steps: number }
   | { type: 'progress'; epoch: number; step: number; steps: number; loss: number; tokensPerS: number; lr: number }

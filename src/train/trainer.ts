@@ -45,7 +45,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   await prepareOutputDir(outDir, options.force ?? false);
   const started = performance.now();
 
-  const data = await prepareData(config);
+  const data = await prepareData(config, (what, path) => emit({ type: 'reading', what, path }));
   const spec = modelSpec(config, data);
   const model = createScorer(spec, 'float32');
   const rng = new Rng(config.seed);
