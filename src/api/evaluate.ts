@@ -1,5 +1,5 @@
 import { readConllFile } from '../data/conll.js';
-import { detectScheme, type TagScheme } from '../data/tags.js';
+import { detectScheme, tagPrefix, tagType, type TagScheme } from '../data/tags.js';
 import { conllevalLines } from '../eval/conll-output.js';
 import { EntityScorer, type EntityScores } from '../eval/metrics.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -33,12 +33,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
 }
 
 /**
- * The scheme to write predictions in so they sit beside the file's gold tags. A file
- * without chunk-initial I- tags reads as IOB2 but is just as valid IOB1, so the
- * checkpoint's own scheme decides between the two; IOBES needs its E-/S- tags.
+ * The scheme to write predictions in so they sit beside the file's gold tags (token
+ * accuracy compares tag strings). A file with no chunk-initial I- and no B- after O or
+ * another type fits IOB1 and IOB2 alike (it has only single chunks separated by O, or no
+ * entities): then the checkpoint's own scheme decides.
  */
 export function evaluationScheme(tags: readonly (readonly string[])[], checkpointScheme: TagScheme): TagScheme {
   const detected = detectScheme(tags);
-  if (detected === 'iob2' && checkpointScheme === 'iob1') return 'iob1';
+  if (detected === 'iob2' && checkpointScheme === 'iob1' && !tags.some(hasIob2OnlyB)) return 'iob1';
   return detected;
+}
+
+/** A B-X that does not directly follow a chunk of type X: IOB2 writes it, IOB1 never does. */
+function hasIob2OnlyB(sentence: readonly string[]): boolean {
+  return sentence.some((tag, i) => tagPrefix(tag) === 'B' && (i === 0 || tagPrefix(sentence[i - 1]) === 'O' || tagType(sentence[i - 1]) !== tagType(tag)));
 }
