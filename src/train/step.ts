@@ -33,7 +33,10 @@ export class TrainingStep {
     const { ids } = this.split.windows;
     for (let n = 0; n < B; n++) {
       const i = order[start + n];
-      batchIds.set(ids.subarray(i * stride, (i + 1) * stride), n * stride);
+      // A plain copy: a subarray view per window would allocate B objects every step.
+      const from = i * stride;
+      const to = n * stride;
+      for (let k = 0; k < stride; k++) batchIds[to + k] = ids[from + k];
       batchGold[n] = this.split.gold[i];
     }
     if (model.dropout > 0) model.sampleDropoutMask(B, rng);
