@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { setOption } from './options.js';
 
 interface GradcheckFlags {
   config?: string;
@@ -11,7 +12,7 @@ export function registerGradcheck(program: Command): void {
     .command('gradcheck')
     .description('compare every analytic gradient with central differences in float64 (exit 1 if any relative error ≥ 1e-6)')
     .addOption(new Option('-c, --config <file>', 'take the window size, caps feature, margin, leaky slope and seed from this config'))
-    .addOption(new Option('-s, --set <key=value>', 'override a config key (repeatable)').argParser((v: string, p: string[]) => [...p, v]).default([], 'none'))
+    .addOption(setOption())
     .addOption(new Option('--json', 'print {"passed","max_rel_error","checks":[{"activation","loss","dropout","param","max_rel_error"}]}'))
     .addHelpText(
       'after',

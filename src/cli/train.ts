@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { collect } from './options.js';
+import { setOption } from './options.js';
 
 interface TrainFlags {
   config?: string;
@@ -16,7 +16,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train a window-based NER tagger as a config file says')
     .addOption(new Option('-c, --config <file>', 'config file (YAML or JSON); `ner-train init-config` prints one'))
-    .addOption(new Option('-s, --set <key=value>', 'override a config key, e.g. --set model.hidden=200 (repeatable)').argParser(collect).default([], 'none'))
+    .addOption(setOption())
     .addOption(new Option('-o, --out <dir>', 'run folder for checkpoints and metrics.jsonl (overrides output.dir)'))
     .addOption(new Option('--force', 'replace a previous run in the output folder'))
     .addOption(new Option('--json', 'print the result as one JSON object on stdout'))

@@ -151,36 +151,11 @@ function clearOfKinks(instance: Instance, clearance: number): boolean {
   const B = gold.length;
   const S = model.forward(ids, B, dropout);
   if (objective.kinkDistance(S, gold, B, model.K) < clearance) return false;
-  const Z = preActivations(model, ids, B);
+  const Z = model.preActivations(B);
   for (const kink of model.activation.kinks) {
     for (let i = 0; i < Z.length; i++) if (Math.abs(Z[i] - kink) < clearance) return false;
   }
   return true;
-}
-
-/** z = W·x + b for each window, recomputed from the parameters (the scorer keeps its buffers private). */
-function preActivations(model: WindowScorer, ids: Int32Array, B: number): Float64Array {
-  const { D, H, P, positions, tables } = model;
-  const T = tables.length;
-  const x = new Float64Array(D);
-  const Z = new Float64Array(B * H);
-  for (let n = 0; n < B; n++) {
-    let o = 0;
-    for (let j = 0; j < positions; j++) {
-      for (let t = 0; t < T; t++) {
-        const table = tables[t];
-        const row = ids[(n * positions + j) * T + t];
-        for (let e = 0; e < table.dim; e++) x[o++] = table.data[row * table.dim + e];
-      }
-    }
-    if (o !== D || o !== positions * P) throw new Error('gradcheck: window width mismatch');
-    for (let h = 0; h < H; h++) {
-      let z = model.params.b[h];
-      for (let i = 0; i < D; i++) z += model.params.W[h * D + i] * x[i];
-      Z[n * H + h] = z;
-    }
-  }
-  return Z;
 }
 
 /** J = mean loss over the batch. */

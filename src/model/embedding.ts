@@ -1,4 +1,4 @@
-import { allocate, type DTypeName, type FloatArray } from '../math/matrix.js';
+import { allocate, dtypeOf, type DTypeName, type FloatArray } from '../math/matrix.js';
 
 /** One lookup table (words, caps, …): rows×dim, updated sparsely. */
 export interface EmbeddingTable {
@@ -28,7 +28,7 @@ export class SparseRowGrad {
   constructor(readonly table: EmbeddingTable, capacity: number) {
     this.slotOf = new Int32Array(table.rows).fill(-1);
     this.rowIds = new Int32Array(capacity);
-    this.grad = allocate(table.data instanceof Float32Array ? 'float32' : 'float64', capacity * table.dim);
+    this.grad = allocate(dtypeOf(table.data), capacity * table.dim);
   }
 
   /** grad[row] += src[offset .. offset+dim). */
@@ -58,7 +58,7 @@ export class SparseRowGrad {
     const rowIds = new Int32Array(bigger);
     rowIds.set(this.rowIds);
     this.rowIds = rowIds;
-    const grad = allocate(this.grad instanceof Float32Array ? 'float32' : 'float64', bigger * this.table.dim);
+    const grad = allocate(dtypeOf(this.grad), bigger * this.table.dim);
     grad.set(this.grad);
     this.grad = grad;
   }

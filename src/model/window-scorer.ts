@@ -96,6 +96,11 @@ export class WindowScorer {
     for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? scale : 0;
   }
 
+  /** z = W·x + b of the last forward pass (B×H); valid until the next forward. */
+  preActivations(B: number): FloatArray {
+    return this.ws.Z.subarray(0, B * this.H);
+  }
+
   /**
    * Scores of B windows. ids: B·w·T table rows (see EncodedWindows). With `train` and
    * dropout > 0 the current dropout mask is applied. Returns a B×K view that stays
