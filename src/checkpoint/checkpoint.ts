@@ -8,12 +8,15 @@ import { Vocabulary, type WordNormalisation } from '../data/vocab.js';
 import { fileError, UserError } from '../errors.js';
 import { resolveCheckpointDir, replaceDirAtomic } from '../io/atomic.js';
 import { createScorer, type ModelSpec } from '../model/create.js';
+import { noPreprocessing, type PreprocessMode, type Preprocessor } from '../model/preprocess.js';
 import type { WindowScorer } from '../model/window-scorer.js';
 import { VERSION } from '../version.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'ner-train-checkpoint';
-export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 2;
+/** Versions this code reads: 1 had no task, detector or fitted preprocessing (a tagger with mode 'none'). */
+const READABLE_VERSIONS = [1, 2];
 const WEIGHTS_FILE = 'model.safetensors';
 const META_FILE = 'meta.json';
 const VOCAB_FILE = 'vocab.txt';
@@ -32,7 +35,12 @@ export interface CheckpointMeta {
   tag_scheme: TagScheme;
   word_normalisation: WordNormalisation;
   model: ModelSpec;
-  preprocess: { mode: 'none' };
+  /** The task the scorer was trained for; its scores mean one thing per label (tagger) or "entity word" (detector). */
+  task: Config['task'];
+  /** Input preprocessing fitted on the training windows; its mean and transform are tensors of the weights file. */
+  preprocess: { mode: PreprocessMode; eps: number };
+  /** Entity detector: score > threshold means "entity word" (chosen on dev). */
+  detector: { threshold: number } | null;
   epoch: number;
   step: number;
   dev: { precision: number; recall: number; f1: number } | null;
@@ -49,9 +57,10 @@ export interface Checkpoint {
 /** What the trainer hands over; the rest of meta.json is derived when writing. */
 export type CheckpointState = Omit<
   CheckpointMeta,
-  'format' | 'format_version' | 'ner_train_version' | 'weights_file' | 'weights_sha256' | 'vocab_file' | 'vocab_size' | 'labels' | 'model'
+  'format' | 'format_version' | 'ner_train_version' | 'weights_file' | 'weights_sha256' | 'vocab_file' | 'vocab_size' | 'labels' | 'model' | 'preprocess'
 > & {
   model: WindowScorer;
+  preprocessor: Preprocessor;
   spec: ModelSpec;
   vocab: Vocabulary;
   labels: LabelSet;
@@ -59,7 +68,9 @@ export type CheckpointState = Omit<
 
 /** Writes a checkpoint folder (weights, meta.json, vocab.txt) as one atomic replacement. */
 export async function saveCheckpoint(dir: string, state: CheckpointState): Promise<void> {
-  const weights = encodeSafetensors(modelTensors(state.model), { format: CHECKPOINT_FORMAT });
+  const tensors = modelTensors(state.model);
+  for (const [name, tensor] of preprocessTensors(state.preprocessor)) tensors.set(name, tensor);
+  const weights = encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT });
   const meta: CheckpointMeta = {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_FORMAT_VERSION,
@@ -68,11 +79,13 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     weights_sha256: sha256(weights),
     vocab_file: VOCAB_FILE,
     vocab_size: state.vocab.size,
-    labels: [...state.labels.labels],
+    labels: state.task === 'entity-detector' ? [DETECTOR_LABEL] : [...state.labels.labels],
     tag_scheme: state.tag_scheme,
     word_normalisation: state.word_normalisation,
     model: state.spec,
-    preprocess: state.preprocess,
+    task: state.task,
+    preprocess: { mode: state.preprocessor.mode, eps: state.preprocessor.eps },
+    detector: state.detector,
     epoch: state.epoch,
     step: state.step,
     dev: state.dev,
@@ -127,7 +140,35 @@ export async function loadCheckpoint(dirGiven: string): Promise<Checkpoint> {
     }
     expected.data.set(found.data);
   }
+  model.setPreprocessor(readPreprocessor(meta, tensors, model.D, weightsPath));
   return { meta, model, vocab, labels: new LabelSet(meta.labels) };
+}
+
+/** The single "label" of an entity detector's checkpoint: its one score. */
+export const DETECTOR_LABEL = 'ENTITY';
+
+function preprocessTensors(p: Preprocessor): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  if (p.mode === 'none') return out;
+  out.set('preprocess.mean', { dtype: 'F64', shape: [p.D], data: p.mean });
+  if (p.transform) out.set('preprocess.transform', { dtype: 'F64', shape: p.mode === 'whiten' ? [p.D, p.D] : [p.D], data: p.transform });
+  return out;
+}
+
+function readPreprocessor(meta: CheckpointMeta, tensors: Map<string, Tensor>, D: number, weightsPath: string): Preprocessor {
+  const { mode, eps } = meta.preprocess;
+  if (mode === 'none') return noPreprocessing(D);
+  const tensor = (name: string, shape: number[]): Float64Array => {
+    const found = tensors.get(name);
+    if (!found) throw new UserError(`${weightsPath}: tensor '${name}' is missing (meta.json records preprocess.mode ${mode})`);
+    if (found.dtype !== 'F64' || found.shape.join('x') !== shape.join('x')) {
+      throw new UserError(`${weightsPath}: tensor '${name}' is ${found.dtype}[${found.shape.join(', ')}], expected F64[${shape.join(', ')}]`);
+    }
+    return found.data as Float64Array;
+  };
+  const mean = tensor('preprocess.mean', [D]);
+  const transform = mode === 'center' ? null : tensor('preprocess.transform', mode === 'whiten' ? [D, D] : [D]);
+  return { mode, D, mean, transform, eps };
 }
 
 /** The model's parameters as named tensors; their data are views into the model. */
@@ -158,8 +199,8 @@ function parseMeta(text: string, path: string): CheckpointMeta {
     throw new UserError(`${path}: not a ner-train checkpoint`);
   }
   const meta = value as CheckpointMeta;
-  if (meta.format_version !== CHECKPOINT_FORMAT_VERSION) {
-    throw new UserError(`${path}: checkpoint format version ${String(meta.format_version)}, this ner-train reads version ${CHECKPOINT_FORMAT_VERSION}`, {
+  if (!READABLE_VERSIONS.includes(meta.format_version)) {
+    throw new UserError(`${path}: checkpoint format version ${String(meta.format_version)}, this ner-train reads versions ${READABLE_VERSIONS.join(" and ")}`, {
       hint: 'use the ner-train version that wrote it',
     });
   }
@@ -168,6 +209,15 @@ function parseMeta(text: string, path: string): CheckpointMeta {
   }
   if (!Array.isArray(meta.labels) || typeof meta.model !== 'object' || meta.model === null) {
     throw new UserError(`${path}: 'labels' or 'model' is missing`);
+  }
+  if (meta.format_version === 1) return { ...meta, task: 'tagger', preprocess: { mode: 'none', eps: 0 }, detector: null };
+  const modes: readonly unknown[] = ['none', 'center', 'standardize', 'whiten'];
+  if (typeof meta.preprocess !== 'object' || meta.preprocess === null || !modes.includes(meta.preprocess.mode)) {
+    throw new UserError(`${path}: 'preprocess' is missing or names an unknown mode`);
+  }
+  if (meta.task !== 'tagger' && meta.task !== 'entity-detector') throw new UserError(`${path}: 'task' is missing or unknown`);
+  if (meta.task === 'entity-detector' && typeof meta.detector?.threshold !== 'number') {
+    throw new UserError(`${path}: an entity detector without 'detector.threshold'`);
   }
   return meta;
 }

@@ -50,4 +50,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that goes away (`ner-train gradcheck | head`) is not a failure of ours: stop
+// quietly with the status so far, as Unix tools do, instead of an unhandled EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  throw error;
+});
+
 process.exitCode = await main(process.argv);

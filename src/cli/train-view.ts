@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { TrainEvent } from '../train/events.js';
+import { isTaggerScores, type TrainEvent } from '../train/events.js';
 import type { TrainResult } from '../train/trainer.js';
 import { displayPath, formatCount, formatDuration, pct, table, type Terminal } from './terminal.js';
 
@@ -74,9 +74,10 @@ export function trainView(term: Terminal): (event: TrainEvent) => void {
       case 'epoch-end': {
         stopBar();
         const r = event.record;
-        const dev = r.dev_f1 === null ? '' : `  dev P ${pct(r.dev_precision)} R ${pct(r.dev_recall)} F1 ${pct(r.dev_f1)}`;
+        const ranking = r.dev_ranking_accuracy === undefined ? '' : ` ranking ${pct(r.dev_ranking_accuracy)}`;
+        const dev = r.dev_f1 === null ? '' : `  dev P ${pct(r.dev_precision)} R ${pct(r.dev_recall)} F1 ${pct(r.dev_f1)}${ranking}`;
         const best = r.best ? color.green(' *best') : '';
-        err.write(`epoch ${r.epoch}  loss ${r.loss.toFixed(4)}${dev}${best}  (${formatDuration(r.epoch_s)}, ${formatCount(r.tokens_per_s)} tok/s)\n`);
+        err.write(`epoch ${r.epoch}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toPrecision(3)}${dev}${best}  (${formatDuration(r.epoch_s)}, ${formatCount(r.tokens_per_s)} tok/s)\n`);
         break;
       }
       case 'interrupted':
@@ -92,11 +93,15 @@ export function formatTrainSummary(result: TrainResult, term: Terminal): string 
   const { color } = term;
   const lines: string[] = [];
   const last = result.epochs[result.epochs.length - 1];
-  if (result.best && result.bestEpoch !== null) {
-    const b = result.best;
-    lines.push(color.bold(`best epoch ${result.bestEpoch}: dev F1 ${pct(b.f1)} (precision ${pct(b.precision)}, recall ${pct(b.recall)}, token accuracy ${pct(b.accuracy)})`));
-    const rows = Object.entries(b.per_type).map(([type, s]) => [type, pct(s.precision), pct(s.recall), pct(s.f1), String(s.support)]);
-    lines.push(table(['type', 'precision', 'recall', 'F1', 'support'], rows));
+  const b = result.best;
+  if (b && result.bestEpoch !== null) {
+    if (isTaggerScores(b)) {
+      lines.push(color.bold(`best epoch ${result.bestEpoch}: dev F1 ${pct(b.f1)} (precision ${pct(b.precision)}, recall ${pct(b.recall)}, token accuracy ${pct(b.accuracy)})`));
+      const rows = Object.entries(b.per_type).map(([type, s]) => [type, pct(s.precision), pct(s.recall), pct(s.f1), String(s.support)]);
+      lines.push(table(['type', 'precision', 'recall', 'F1', 'support'], rows));
+    } else {
+      lines.push(color.bold(`best epoch ${result.bestEpoch}: dev entity-word F1 ${pct(b.f1)} (precision ${pct(b.precision)}, recall ${pct(b.recall)} at threshold ${b.threshold.toPrecision(4)}), ranking accuracy ${pct(b.ranking_accuracy)}`));
+    }
   } else if (last) {
     lines.push(`trained ${last.epoch} epochs (no dev data: model-best is the last epoch)`);
   }

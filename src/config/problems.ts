@@ -32,6 +32,7 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Problem[] 
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({ path: [...issue.path, key], text: unknownKeyText(issue.path, key) }));
   }
+  if (issue.code === 'custom') return [{ path: issue.path, text: issue.message }];
   const schema = schemaAt(issue.path);
   const value = valueAt(raw, issue.path);
   if (value === undefined) return requiredProblems(issue.path);

@@ -88,32 +88,118 @@ const model = z
       .min(0)
       .lt(1)
       .default(0)
-      .describe('probability of dropping a hidden unit during training'),
+      .describe('probability of dropping a hidden unit in training (inverted dropout: kept units scaled by 1/(1-p), evaluation uses the whole network)'),
+    init: z
+      .enum(['xavier', 'uniform', 'normal'])
+      .default('xavier')
+      .describe('initialisation of W and U: xavier = U[-r, r], r = sqrt(6/(fan_in+fan_out)); uniform = U[-init_scale, init_scale]; normal = N(0, init_scale^2); biases start at 0'),
+    init_scale: z
+      .number()
+      .positive()
+      .default(0.1)
+      .describe('range (uniform) or standard deviation (normal) of the initial weights; unused by xavier'),
   })
   .prefault({})
   .describe('window network: window vectors -> hidden layer -> tag scores');
+
+const preprocess = z
+  .strictObject({
+    mode: z
+      .enum(['none', 'center', 'standardize', 'whiten'])
+      .default('none')
+      .describe('fixed affine map of the window vector x before W, fitted on training windows only: center = x - mean; standardize = also divide by the std; whiten = PCA whitening'),
+    eps: z
+      .number()
+      .positive()
+      .default(0.01)
+      .describe('added to each variance / eigenvalue before the square root: directions the training windows barely vary in are not blown up (fine-tuned embeddings move inputs along them)'),
+    fit_windows: z
+      .int()
+      .min(1)
+      .default(50000)
+      .describe('fit the statistics on at most this many training windows (a seeded sample when there are more)'),
+  })
+  .prefault({})
+  .describe('input preprocessing (mean subtraction, normalisation, whitening)');
+
+const regularization = z
+  .strictObject({
+    l2: z.number().min(0).default(0).describe('adds l2 * (|W|^2 + |U|^2) (squared Frobenius norms) to the loss; biases are never penalised'),
+    l1: z.number().min(0).default(0).describe('adds l1 * (|W|_1 + |U|_1) to the loss; biases are never penalised'),
+    l2_embeddings: z
+      .boolean()
+      .default(false)
+      .describe('also apply l2 to the embedding rows a batch uses (lazily, like the sparse updates)'),
+    l1_embeddings: z
+      .boolean()
+      .default(false)
+      .describe('also apply l1 to the embedding rows a batch uses (lazily, like the sparse updates)'),
+  })
+  .prefault({})
+  .describe('weight penalties, added to the reported loss and to the gradient');
 
 const objective = z
   .strictObject({
     loss: z
       .enum(['max-margin', 'softmax'])
       .default('max-margin')
-      .describe('training loss over the tag scores'),
-    margin: z.number().positive().default(1).describe('margin of the max-margin loss'),
+      .describe('training loss over the tag scores: max-margin against corrupted windows, or softmax cross-entropy'),
+    margin: z.number().positive().default(1).describe('margin (delta) of the max-margin loss: the true window must outscore each corrupted one by this much'),
+    reduction: z
+      .enum(['sum', 'max'])
+      .default('sum')
+      .describe('max-margin over the wrong labels: sum = every violating label (Weston-Watkins); max = only the highest-scoring one (Crammer-Singer)'),
+    corruption: z
+      .enum(['label', 'center-word', 'both'])
+      .default('label')
+      .describe('corrupted windows for max-margin: label = the same window with a wrong label; center-word = the centre word replaced by a random word (unigram frequency); both'),
+    negatives: z
+      .int()
+      .min(1)
+      .default(1)
+      .describe('center-word (and detector non-entity) corruptions per true window'),
   })
   .prefault({})
   .describe('training objective');
 
 const optimizer = z
   .strictObject({
-    name: z.enum(['sgd', 'adam']).default('sgd').describe('update rule'),
-    lr: z.number().positive().default(0.01).describe('learning rate'),
+    name: z.enum(['sgd', 'momentum', 'adagrad', 'rmsprop', 'adam']).default('sgd').describe('update rule'),
+    lr: z.number().positive().default(0.01).describe('learning rate (the start of the schedule)'),
+    mu: z.number().min(0).lt(1).default(0.9).describe('momentum: decay of the velocity'),
+    nesterov: z.boolean().default(false).describe('momentum: use Nesterov accelerated gradient'),
+    decay: z.number().min(0).lt(1).default(0.9).describe('rmsprop: decay of the running mean of squared gradients'),
     beta1: z.number().min(0).lt(1).default(0.9).describe('adam: decay of the first-moment estimate'),
     beta2: z.number().min(0).lt(1).default(0.999).describe('adam: decay of the second-moment estimate'),
-    eps: z.number().positive().default(1e-8).describe('adam: added to the denominator for stability'),
+    eps: z.number().positive().default(1e-8).describe('adagrad, rmsprop, adam: added to the denominator for stability'),
+    clip_norm: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('rescale the whole gradient to this global L2 norm when it is larger; null = no clipping'),
   })
   .prefault({})
   .describe('optimizer');
+
+const schedule = z
+  .strictObject({
+    name: z
+      .enum(['constant', 'step', 'exponential', 'inverse'])
+      .default('constant')
+      .describe('learning rate after t units: constant lr; step lr*factor^floor(t/every); exponential lr*exp(-k*t); inverse lr*tau/max(t, tau)'),
+    unit: z.enum(['epochs', 'steps']).default('epochs').describe('what t counts (from 0): completed epochs or optimizer steps'),
+    factor: z.number().positive().default(0.5).describe('step: multiply the rate by this every `every` units'),
+    every: z.int().min(1).default(5).describe('step: units between two multiplications'),
+    k: z.number().min(0).default(0.1).describe('exponential: decay rate per unit'),
+    tau: z.number().positive().default(5).describe('inverse: units at the initial rate before 1/t decay'),
+    fan_in_scaling: z
+      .boolean()
+      .default(false)
+      .describe("scale each layer's rate by 1/sqrt(fan-in): W and b by 1/sqrt(D), U and c by 1/sqrt(H) (Collobert et al.)"),
+  })
+  .prefault({})
+  .describe('learning-rate schedule');
 
 const training = z
   .strictObject({
@@ -135,14 +221,38 @@ const output = z
 export const ConfigSchema = z
   .strictObject({
     seed: z.int().min(0).default(1).describe('random seed for initialisation, shuffling and dropout'),
+    task: z
+      .enum(['tagger', 'entity-detector'])
+      .default('tagger')
+      .describe('tagger = one score per label; entity-detector = one score for "the centre word is part of a named entity" (the notes\' worked example)'),
     data,
     embeddings,
     features,
     model,
+    preprocess,
     objective,
+    regularization,
     optimizer,
+    schedule,
     training,
     output,
+  })
+  .superRefine((config, ctx) => {
+    // Combinations each key allows alone but that have no meaning together.
+    if (config.objective.loss === 'softmax' && config.objective.corruption !== 'label') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['objective', 'corruption'],
+        message: `${config.objective.corruption} corruption needs objective.loss: max-margin (softmax scores the true window's label only)`,
+      });
+    }
+    if (config.task === 'entity-detector' && config.objective.loss !== 'max-margin') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['objective', 'loss'],
+        message: 'the entity detector is trained with max-margin (a single score has no softmax over labels)',
+      });
+    }
   })
   .describe('ner-train config');
 

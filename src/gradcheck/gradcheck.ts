@@ -2,11 +2,29 @@ import { ACTIVATION_NAMES, getActivation, type ActivationName } from '../math/ac
 import type { FloatArray } from '../math/matrix.js';
 import { Rng } from '../math/random.js';
 import { createTable, type EmbeddingTable } from '../model/embedding.js';
+import { fitPreprocessor } from '../model/preprocess.js';
 import { WindowScorer } from '../model/window-scorer.js';
+import { BatchLoss, type WindowBatch } from '../objective/batch-loss.js';
 import { createObjective, type Objective } from '../objective/index.js';
+import { MarginPairs } from '../objective/pairs.js';
+import { Regularizer, type RegularizationOptions } from '../objective/regularization.js';
 
-export type LossName = 'max-margin' | 'softmax';
-export const LOSS_NAMES: readonly LossName[] = ['max-margin', 'softmax'];
+/** The per-window objectives: max-margin with each reduction over the wrong labels, and softmax. */
+export type LossName = 'max-margin-sum' | 'max-margin-max' | 'softmax';
+export const LOSS_NAMES: readonly LossName[] = ['max-margin-sum', 'max-margin-max', 'softmax'];
+
+/** One configuration of the network and its objective whose gradient is checked. */
+export interface GradcheckCase {
+  activation: ActivationName;
+  /** The per-window loss; null for the entity detector, which has only the pair hinges. */
+  loss: LossName | null;
+  dropout: boolean;
+  preprocess: 'none' | 'whiten';
+  regularization: 'none' | 'l2' | 'l1';
+  /** Corrupted windows added to the batch: none (label corruption only), or centre-word replacements. */
+  corruption: 'label' | 'center-word' | 'both';
+  task: 'tagger' | 'entity-detector';
+}
 
 export interface GradcheckOptions {
   seed: number;
@@ -25,6 +43,8 @@ export interface GradcheckOptions {
   maxEntriesPerParam: number;
   activations: readonly ActivationName[];
   losses: readonly LossName[];
+  /** Include the cases beyond the activation × loss × dropout × preprocess × L2 grid: centre-word corruption, the detector, L1. */
+  extras: boolean;
 }
 
 export const DEFAULT_GRADCHECK: GradcheckOptions = {
@@ -37,17 +57,15 @@ export const DEFAULT_GRADCHECK: GradcheckOptions = {
   batch: 5,
   margin: 1,
   leakySlope: 0.01,
-  epsilon: 1e-5,
+  epsilon: 1e-4,
   tolerance: 1e-6,
   maxEntriesPerParam: 400,
   activations: ACTIVATION_NAMES,
   losses: LOSS_NAMES,
+  extras: true,
 };
 
-export interface ParamCheck {
-  activation: ActivationName;
-  loss: LossName;
-  dropout: boolean;
+export interface ParamCheck extends GradcheckCase {
   param: string;
   entries: number;
   max_rel_error: number;
@@ -62,34 +80,65 @@ export interface GradcheckReport {
 }
 
 /**
- * Central differences, (J(θ+ε) − J(θ−ε)) / 2ε in float64, against the analytic gradient of
- * every parameter (W, b, U, c and each embedding table) for every activation × loss ×
- * dropout (off, and on with a fixed mask) on a small random instance.
+ * The cases checked: every activation × loss × dropout {off, fixed mask} × preprocess
+ * {none, whiten} × L2 {off, on}; then, per activation, centre-word corruption (alone and
+ * with label corruption), the single-score entity detector, and L1.
+ */
+export function gradcheckCases(opts: Pick<GradcheckOptions, 'activations' | 'losses' | 'extras'>): GradcheckCase[] {
+  const cases: GradcheckCase[] = [];
+  const base = { corruption: 'label', task: 'tagger' } as const;
+  for (const activation of opts.activations) {
+    for (const loss of opts.losses) {
+      for (const dropout of [false, true]) {
+        for (const preprocess of ['none', 'whiten'] as const) {
+          for (const regularization of ['none', 'l2'] as const) cases.push({ ...base, activation, loss, dropout, preprocess, regularization });
+        }
+      }
+    }
+    if (!opts.extras) continue;
+    const plain = { activation, dropout: false, preprocess: 'none', regularization: 'none' } as const;
+    cases.push({ ...plain, loss: null, corruption: 'center-word', task: 'tagger' });
+    cases.push({ ...plain, loss: 'max-margin-sum', corruption: 'both', task: 'tagger', dropout: true, preprocess: 'whiten' });
+    cases.push({ ...plain, loss: null, corruption: 'both', task: 'entity-detector' });
+    cases.push({ ...plain, loss: null, corruption: 'both', task: 'entity-detector', dropout: true, preprocess: 'whiten', regularization: 'l2' });
+    cases.push({ ...plain, loss: 'max-margin-sum', corruption: 'label', task: 'tagger', regularization: 'l1' });
+  }
+  return cases;
+}
+
+/**
+ * Central differences (five-point, step h = `epsilon`) of J in float64, against the analytic gradient of
+ * every parameter (W, b, U, c and each embedding table), for each case of gradcheckCases,
+ * through the same BatchLoss the trainer steps on.
  */
 export function runGradcheck(options: Partial<GradcheckOptions> = {}): GradcheckReport {
   const opts = { ...DEFAULT_GRADCHECK, ...options };
   const checks: ParamCheck[] = [];
-  for (const activation of opts.activations) {
-    for (const loss of opts.losses) {
-      for (const dropout of [false, true]) {
-        checks.push(...checkCase(opts, activation, loss, dropout));
-      }
-    }
-  }
+  for (const c of gradcheckCases(opts)) checks.push(...checkCase(opts, c));
   const maxRel = checks.reduce((max, c) => Math.max(max, c.max_rel_error), 0);
   return { passed: maxRel < opts.tolerance, max_rel_error: maxRel, tolerance: opts.tolerance, epsilon: opts.epsilon, checks };
 }
 
-interface Instance {
-  model: WindowScorer;
-  objective: Objective;
-  ids: Int32Array;
-  gold: Int32Array;
-  dropout: boolean;
+/** A short label for a case, as the CLI table prints it. */
+export function caseLabel(c: GradcheckCase): string {
+  const parts: string[] = [c.activation, c.task === 'entity-detector' ? 'detector' : (c.loss ?? 'pairs only')];
+  if (c.corruption !== 'label') parts.push(`corrupt ${c.corruption}`);
+  if (c.dropout) parts.push('dropout');
+  if (c.preprocess !== 'none') parts.push(c.preprocess);
+  if (c.regularization !== 'none') parts.push(c.regularization);
+  return parts.join(' / ');
 }
 
-function checkCase(opts: GradcheckOptions, activation: ActivationName, loss: LossName, dropout: boolean): ParamCheck[] {
-  const instance = drawInstance(opts, activation, loss, dropout);
+interface Instance {
+  model: WindowScorer;
+  loss: BatchLoss;
+  batch: WindowBatch;
+  train: boolean;
+  dS: Float64Array;
+}
+
+function checkCase(opts: GradcheckOptions, c: GradcheckCase): ParamCheck[] {
+  const instance = drawInstance(opts, c);
   const analytic = analyticGradients(instance);
   const rng = new Rng(opts.seed + 7919);
   const results: ParamCheck[] = [];
@@ -104,76 +153,125 @@ function checkCase(opts: GradcheckOptions, activation: ActivationName, loss: Los
       const numeric = numericalDerivative(instance, target.values, i, opts.epsilon);
       maxRel = Math.max(maxRel, relativeError(target.grad[i], numeric));
     }
-    results.push({ activation, loss, dropout, param: target.name, entries: indices.length, max_rel_error: maxRel });
+    results.push({ ...c, param: target.name, entries: indices.length, max_rel_error: maxRel });
   }
   return results;
 }
 
+function objectiveFor(loss: LossName | null, margin: number): Objective | null {
+  if (loss === null) return null;
+  if (loss === 'softmax') return createObjective({ loss, margin });
+  return createObjective({ loss: 'max-margin', margin, reduction: loss === 'max-margin-max' ? 'max' : 'sum' });
+}
+
+function regularizationFor(kind: GradcheckCase['regularization']): RegularizationOptions {
+  // Penalties of the same order as the data loss, on the embeddings too, so a wrong penalty gradient shows.
+  if (kind === 'l2') return { l2: 0.05, l1: 0, l2_embeddings: true, l1_embeddings: false };
+  if (kind === 'l1') return { l2: 0, l1: 0.05, l2_embeddings: false, l1_embeddings: true };
+  return { l2: 0, l1: 0, l2_embeddings: false, l1_embeddings: false };
+}
+
 /**
- * A random instance whose pre-activations and hinge arguments all sit well away from
- * the kinks of hard tanh, ReLU and the hinge: at a kink the function has no derivative
- * and central differences measure nothing. Instances are redrawn (seeded) until clear.
+ * A random instance whose pre-activations, hinge arguments and (under L1) parameters all
+ * sit well away from the kinks of hard tanh, ReLU, the hinges and |θ|: at a kink the
+ * function has no derivative and central differences measure nothing. Instances are
+ * redrawn (seeded) until clear.
  */
-function drawInstance(opts: GradcheckOptions, activationName: ActivationName, loss: LossName, dropout: boolean): Instance {
-  const clearance = 1e-3;
+function drawInstance(opts: GradcheckOptions, c: GradcheckCase): Instance {
+  // Clear of every kink by more than the 2h the five-point stencil reaches.
+  const clearance = Math.max(1e-3, 10 * opts.epsilon);
+  const detector = c.task === 'entity-detector';
+  const K = detector ? 1 : opts.labels;
   for (let attempt = 0; attempt < 1000; attempt++) {
     const rng = new Rng(opts.seed * 1000003 + attempt);
     const w = 2 * opts.halfWidth + 1;
     const tables: EmbeddingTable[] = [createTable('word', 9, opts.wordDim, 'float64', true)];
     if (opts.capsDim > 0) tables.push(createTable('caps', 6, opts.capsDim, 'float64', true));
     for (const table of tables) for (let i = 0; i < table.data.length; i++) table.data[i] = rng.normal();
-    const activation = getActivation(activationName, opts.leakySlope);
     const model = new WindowScorer({
-      positions: w, tables, hidden: opts.hidden, labels: opts.labels, activation, dropout: dropout ? 0.5 : 0, dtype: 'float64',
+      positions: w,
+      tables,
+      hidden: opts.hidden,
+      labels: K,
+      activation: getActivation(c.activation, opts.leakySlope),
+      dropout: c.dropout ? 0.5 : 0,
+      dtype: 'float64',
     });
     // W and b larger than Xavier so units reach the saturated and negative regions of
     // every activation; U and c small so J stays near 1 and its roundoff stays small.
-    const { W, b, U, c } = model.params;
-    for (const [view, r] of [[W, 0.8], [b, 0.8], [U, 0.3], [c, 0.3]] as const) for (let i = 0; i < view.length; i++) view[i] = rng.range(-r, r);
-    const B = opts.batch;
+    const { W, b, U, c: bias } = model.params;
+    for (const [view, r] of [[W, 0.8], [b, 0.8], [U, 0.3], [bias, 0.3]] as const) for (let i = 0; i < view.length; i++) view[i] = rng.range(-r, r);
     const T = tables.length;
-    const ids = new Int32Array(B * w * T);
-    for (let i = 0; i < ids.length; i++) ids[i] = rng.int(tables[i % T].rows);
-    const gold = Int32Array.from({ length: B }, () => rng.int(opts.labels));
-    if (dropout) {
-      const mask = model.dropoutMask(B);
+    const stride = w * T;
+    const randomWindow = (out: Int32Array, row: number): void => {
+      for (let i = 0; i < stride; i++) out[row * stride + i] = rng.int(tables[i % T].rows);
+    };
+    if (c.preprocess === 'whiten') {
+      // Fitted once on other random windows and then fixed, as training fits it before the first step.
+      const fitRows = 400;
+      const fitIds = new Int32Array(fitRows * stride);
+      for (let n = 0; n < fitRows; n++) randomWindow(fitIds, n);
+      const X = Float64Array.from(model.gatherInputs(fitIds, fitRows));
+      model.setPreprocessor(fitPreprocessor('whiten', model.D, () => [{ X, B: fitRows }], 1e-5));
+    }
+    const B = opts.batch;
+    const centreWord = c.corruption === 'center-word' || c.corruption === 'both';
+    // The detector's "wrong label" is another corpus window; the tagger's is handled by the per-window loss.
+    const corpusWindow = detector && (c.corruption === 'label' || c.corruption === 'both');
+    const maxRows = B * (1 + (centreWord ? 1 : 0) + (corpusWindow ? 1 : 0));
+    const batch: WindowBatch = { ids: new Int32Array(maxRows * stride), rows: B, B, gold: new Int32Array(B), pairs: new MarginPairs(maxRows) };
+    for (let n = 0; n < B; n++) {
+      randomWindow(batch.ids, n);
+      batch.gold[n] = rng.int(K);
+    }
+    const centre = opts.halfWidth * T;
+    for (let n = 0; n < B; n++) {
+      // The tagger's O (label 0) has no centre-word counterpart; every detector window is an entity window.
+      if (!detector && batch.gold[n] === 0) continue;
+      const label = detector ? 0 : batch.gold[n];
+      if (centreWord) {
+        const row = batch.rows++;
+        batch.ids.copyWithin(row * stride, n * stride, (n + 1) * stride);
+        batch.ids[row * stride + centre] = (batch.ids[n * stride + centre] + 1 + rng.int(tables[0].rows - 1)) % tables[0].rows;
+        batch.pairs.add(n, row, label);
+      }
+      if (corpusWindow) {
+        const row = batch.rows++;
+        randomWindow(batch.ids, row);
+        batch.pairs.add(n, row, label);
+      }
+    }
+    if (c.dropout) {
+      const mask = model.dropoutMask(batch.rows);
       for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < 0.5 ? 2 : 0;
     }
-    const objective = createObjective({ loss, margin: opts.margin });
-    const instance = { model, objective, ids, gold, dropout };
+    const loss = new BatchLoss(detector ? null : objectiveFor(c.loss, opts.margin), opts.margin, new Regularizer(regularizationFor(c.regularization)));
+    const instance: Instance = { model, loss, batch, train: c.dropout, dS: new Float64Array(maxRows * K) };
     if (clearOfKinks(instance, clearance)) return instance;
   }
-  throw new Error(`gradcheck: could not draw an instance clear of the kinks for ${activationName}/${loss}`);
+  throw new Error(`gradcheck: could not draw an instance clear of the kinks for ${caseLabel(c)}`);
 }
 
 function clearOfKinks(instance: Instance, clearance: number): boolean {
-  const { model, objective, ids, gold, dropout } = instance;
-  const B = gold.length;
-  const S = model.forward(ids, B, dropout);
-  if (objective.kinkDistance(S, gold, B, model.K) < clearance) return false;
-  const Z = model.preActivations(B);
+  const { model, loss, batch, train } = instance;
+  if (loss.kinkDistance(model, batch, train) < clearance) return false;
+  const Z = model.preActivations(batch.rows);
   for (const kink of model.activation.kinks) {
     for (let i = 0; i < Z.length; i++) if (Math.abs(Z[i] - kink) < clearance) return false;
   }
   return true;
 }
 
-/** J = mean loss over the batch. */
+/** J of the batch: mean loss plus penalty, exactly what a training step descends. */
 function objectiveValue(instance: Instance): number {
-  const { model, objective, ids, gold, dropout } = instance;
-  const B = gold.length;
-  const S = model.forward(ids, B, dropout);
-  return objective.loss(S, gold, B, model.K, null, 1) / B;
+  const { model, loss, batch, train, dS } = instance;
+  // With gradients: the embedding penalty covers the rows the backward pass names.
+  return loss.evaluate(model, batch, train, true, dS);
 }
 
 function analyticGradients(instance: Instance): { dense: Record<string, FloatArray>; tables: Float64Array[] } {
-  const { model, objective, ids, gold, dropout } = instance;
-  const B = gold.length;
-  model.zeroGrad();
-  const S = model.forward(ids, B, dropout);
-  const dS = new Float64Array(B * model.K);
-  objective.loss(S, gold, B, model.K, dS, 1 / B);
-  model.backward(dS, ids, B);
+  const { model } = instance;
+  objectiveValue(instance);
   const dense: Record<string, FloatArray> = {};
   for (const entry of model.grads.entries()) dense[entry.name] = Float64Array.from(entry.view);
   // Spread each table's sparse row gradients into a full rows×dim array.
@@ -188,18 +286,24 @@ function analyticGradients(instance: Instance): { dense: Record<string, FloatArr
   return { dense, tables };
 }
 
-function numericalDerivative(instance: Instance, values: FloatArray, i: number, epsilon: number): number {
+/**
+ * The five-point central difference (f(θ−2h) − 8f(θ−h) + 8f(θ+h) − f(θ+2h)) / 12h. Its
+ * truncation error is O(h⁴) rather than the two-point O(h²), so h can be 10× larger for
+ * the same accuracy, and the roundoff, which grows like u·|J|/h, shrinks by as much.
+ */
+function numericalDerivative(instance: Instance, values: FloatArray, i: number, h: number): number {
   const saved = values[i];
-  values[i] = saved + epsilon;
-  const plus = objectiveValue(instance);
-  values[i] = saved - epsilon;
-  const minus = objectiveValue(instance);
+  const at = (delta: number): number => {
+    values[i] = saved + delta;
+    return objectiveValue(instance);
+  };
+  const value = (at(-2 * h) - 8 * at(-h) + 8 * at(h) - at(2 * h)) / (12 * h);
   values[i] = saved;
-  return (plus - minus) / (2 * epsilon);
+  return value;
 }
 
 /**
- * Central differences in float64 resolve a derivative only to about u·|J|/ε ≈ 1e-11
+ * Central differences in float64 resolve a derivative only to about u·|J|/h ≈ 1e-11
  * (u the unit roundoff), so a gradient that is exactly zero by cancellation (+1/B from
  * one window, −1/B from another) measures as ±1e-11, not 0. Below this magnitude the
  * comparison is made on an absolute scale: |a − n| / max(|a|, |n|, 1e-4).

@@ -52,13 +52,36 @@ export function denseSize({ D, H, K }: DenseShape): number {
   return H * D + H + K * H + K;
 }
 
-/** Xavier/Glorot uniform: U[−r, r] with r = √(6/(fan_in + fan_out)); biases start at zero. */
-export function xavierInit(params: DenseParams, rng: Rng): void {
+export type InitScheme = 'xavier' | 'uniform' | 'normal';
+
+/** Bound of Xavier/Glorot uniform initialisation for a fan_in → fan_out layer: √(6/(fan_in + fan_out)). */
+export function xavierBound(fanIn: number, fanOut: number): number {
+  return Math.sqrt(6 / (fanIn + fanOut));
+}
+
+/**
+ * Initial W and U by `scheme`; biases start at zero.
+ *   xavier:  U[−r, r], r = √(6/(fan_in + fan_out)) per matrix, so Var = 2/(fan_in + fan_out)
+ *   uniform: U[−scale, scale];  normal: N(0, scale²)
+ */
+export function initWeights(params: DenseParams, scheme: InitScheme, scale: number, rng: Rng): void {
   const { D, H, K } = params.shape;
-  fillUniform(params.W, Math.sqrt(6 / (D + H)), rng);
-  fillUniform(params.U, Math.sqrt(6 / (H + K)), rng);
+  const layers: [FloatArray, number, number][] = [
+    [params.W, D, H],
+    [params.U, H, K],
+  ];
+  for (const [view, fanIn, fanOut] of layers) {
+    if (scheme === 'xavier') fillUniform(view, xavierBound(fanIn, fanOut), rng);
+    else if (scheme === 'uniform') fillUniform(view, scale, rng);
+    else for (let i = 0; i < view.length; i++) view[i] = scale * rng.normal();
+  }
   params.b.fill(0);
   params.c.fill(0);
+}
+
+/** Xavier/Glorot uniform for W and U, zero biases. */
+export function xavierInit(params: DenseParams, rng: Rng): void {
+  initWeights(params, 'xavier', 1, rng);
 }
 
 export function fillUniform(out: FloatArray, r: number, rng: Rng): void {

@@ -17,6 +17,20 @@ export function predictLabelIds(model: WindowScorer, windows: EncodedWindows, ba
   return out;
 }
 
+/** The single score of every window (a K = 1 scorer: the entity detector). */
+export function predictScores(model: WindowScorer, windows: EncodedWindows, batchSize: number): Float32Array {
+  const { count, positions, tables } = windows;
+  const K = model.K;
+  const stride = positions * tables;
+  const out = new Float32Array(count);
+  for (let start = 0; start < count; start += batchSize) {
+    const B = Math.min(batchSize, count - start);
+    const S = model.forward(windows.ids.subarray(start * stride, (start + B) * stride), B, false);
+    for (let n = 0; n < B; n++) out[start + n] = S[n * K];
+  }
+  return out;
+}
+
 /**
  * Predicted tags per sentence, written in `scheme`. The scorer predicts IOB2 labels one
  * token at a time, so a sequence may be ill-formed (I-X after O); conlleval's rules read

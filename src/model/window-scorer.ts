@@ -4,9 +4,11 @@ import { allocate, type DTypeName, type FloatArray } from '../math/matrix.js';
 import type { Rng } from '../math/random.js';
 import { SparseRowGrad, type EmbeddingTable } from './embedding.js';
 import { DenseParams } from './params.js';
+import { preprocessBackward, preprocessForward, preprocessKernel, type PreprocessKernel, type Preprocessor } from './preprocess.js';
 
 /**
- * The window scorer s = U·f(W·x + b) + c.
+ * The window scorer s = U·f(W·x' + b) + c, where x' = A(x − μ) is the fixed input
+ * preprocessing (identity unless a preprocessor is set).
  *
  * Shapes: B windows in a batch, w positions per window, T feature tables (words, caps)
  * whose rows are concatenated per position (P = Σ table dims), D = w·P inputs, H hidden
@@ -30,6 +32,8 @@ export interface ScorerSpec {
 interface Workspace {
   capacity: number;
   X: FloatArray; // B×D gathered inputs
+  Xp: FloatArray; // B×D preprocessed inputs (unused without preprocessing)
+  scratch: FloatArray; // B×D, for the preprocessing kernels
   Z: FloatArray; // B×H pre-activations
   A: FloatArray; // B×H activations f(Z)
   Ad: FloatArray; // B×H activations after dropout (aliases A when dropout is off)
@@ -56,6 +60,8 @@ export class WindowScorer {
   readonly tableGrads: SparseRowGrad[];
   private readonly tableOffsets: number[];
   private ws: Workspace;
+  private preprocessing: PreprocessKernel | null = null;
+  private preprocessor: Preprocessor | null = null;
   /** Whether the last forward pass applied the dropout mask (backward must mirror it). */
   private droppedOut = false;
 
@@ -96,6 +102,25 @@ export class WindowScorer {
     for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? scale : 0;
   }
 
+  /** Puts the fixed map x' = A(x − μ) in front of W (mode 'none' removes it). */
+  setPreprocessor(p: Preprocessor): void {
+    if (p.D !== this.D) throw new RangeError(`setPreprocessor: fitted for D = ${p.D}, the scorer has D = ${this.D}`);
+    this.preprocessor = p;
+    this.preprocessing = p.mode === 'none' ? null : preprocessKernel(p, this.dtype);
+  }
+
+  /** The preprocessing in front of W, or null. */
+  get inputPreprocessor(): Preprocessor | null {
+    return this.preprocessor;
+  }
+
+  /** The raw window vectors x of B windows (B×D, before preprocessing): what a preprocessor is fitted on. Valid until the next forward. */
+  gatherInputs(ids: Int32Array, B: number): FloatArray {
+    this.ensureCapacity(B);
+    this.gather(this.ws.X, ids, B);
+    return this.ws.X.subarray(0, B * this.D);
+  }
+
   /** z = W·x + b of the last forward pass (B×H); valid until the next forward. */
   preActivations(B: number): FloatArray {
     return this.ws.Z.subarray(0, B * this.H);
@@ -112,7 +137,9 @@ export class WindowScorer {
     const { D, H, K } = this;
     const { W, b, U, c } = this.params;
     this.gather(X, ids, B);
-    gemm(false, true, B, H, D, 1, X, W, 0, Z);
+    const input = this.preprocessing ? this.ws.Xp : X;
+    if (this.preprocessing) preprocessForward(this.preprocessing, X, input, B, this.ws.scratch);
+    gemm(false, true, B, H, D, 1, input, W, 0, Z);
     addRowVector(Z, b, B, H);
     this.activation.forward(A, Z, B * H);
     this.droppedOut = train && this.dropout > 0;
@@ -131,7 +158,8 @@ export class WindowScorer {
    * given dS = ∂J/∂S (B×K). `ids` must be the ids of that forward pass.
    */
   backward(dS: FloatArray, ids: Int32Array, B: number): void {
-    const { X, Z, A, mask, dA, dX } = this.ws;
+    const { Z, A, mask, dA, dX } = this.ws;
+    const input = this.preprocessing ? this.ws.Xp : this.ws.X;
     const { D, H, K } = this;
     const Ad = this.droppedOut ? this.ws.Ad : A;
     const g = this.grads;
@@ -144,10 +172,17 @@ export class WindowScorer {
     // a = f(z):  ∂z = ∂a ⊙ f′(z)
     this.activation.backward(dA, Z, A, B * H);
     // z = W·x + b:  ∂W = ∂zᵀ·x (H×D), ∂b = Σ_b ∂z, ∂x = ∂z·W (B×D)
-    gemm(true, false, H, D, B, 1, dA, X, 1, g.W);
+    gemm(true, false, H, D, B, 1, dA, input, 1, g.W);
     addColumnSums(g.b, dA, B, H);
     if (!this.tables.some((t) => t.trainable)) return;
-    gemm(false, false, B, D, H, 1, dA, this.params.W, 0, dX);
+    if (this.preprocessing) {
+      // x' = A(x − μ):  ∂x = ∂x'·A, so the embeddings still learn through the fixed map.
+      const dXp = this.ws.scratch;
+      gemm(false, false, B, D, H, 1, dA, this.params.W, 0, dXp);
+      preprocessBackward(this.preprocessing, dXp, dX, B);
+    } else {
+      gemm(false, false, B, D, H, 1, dA, this.params.W, 0, dX);
+    }
     this.scatter(dX, ids, B);
   }
 
@@ -201,6 +236,8 @@ export class WindowScorer {
     return {
       capacity: B,
       X: allocate(dtype, B * D),
+      Xp: allocate(dtype, B * D),
+      scratch: allocate(dtype, B * D),
       Z: allocate(dtype, B * H),
       A,
       Ad: allocate(dtype, B * H),

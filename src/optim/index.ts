@@ -1,17 +1,30 @@
-import type { WindowScorer } from '../model/window-scorer.js';
+import { adagrad } from './adagrad.js';
 import { adam } from './adam.js';
-import type { Optimizer } from './optimizer.js';
+import { momentum } from './momentum.js';
+import type { Optimizer, OptimizerOptions, ParameterGroups } from './optimizer.js';
+import { rmsprop } from './rmsprop.js';
 import { sgd } from './sgd.js';
 
-export type { Optimizer } from './optimizer.js';
+export type { DenseSegment, Optimizer, OptimizerName, OptimizerOptions, ParameterGroups } from './optimizer.js';
+export { clipGradientNorm, gradientNorm } from './clip.js';
+export { learningRateAt, type ScheduleName, type ScheduleOptions } from './schedule.js';
+export { adagrad, adam, momentum, rmsprop, sgd };
 
-export interface OptimizerConfig {
-  name: 'sgd' | 'adam';
-  beta1: number;
-  beta2: number;
-  eps: number;
-}
-
-export function createOptimizer(model: WindowScorer, config: OptimizerConfig): Optimizer {
-  return config.name === 'adam' ? adam(model, config) : sgd();
+export function createOptimizer(groups: ParameterGroups, options: OptimizerOptions): Optimizer {
+  switch (options.name) {
+    case 'sgd':
+      return sgd(groups);
+    case 'momentum':
+      return momentum(groups, options);
+    case 'adagrad':
+      return adagrad(groups, options);
+    case 'rmsprop':
+      return rmsprop(groups, options);
+    case 'adam':
+      return adam(groups, options);
+    default: {
+      const unknown: never = options.name;
+      throw new Error(`unknown optimizer '${String(unknown)}'`);
+    }
+  }
 }

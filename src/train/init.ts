@@ -1,16 +1,16 @@
 import type { Config } from '../config/schema.js';
 import type { PreparedData } from '../data/dataset.js';
 import type { Rng } from '../math/random.js';
-import { fillUniform, xavierInit } from '../model/params.js';
+import { fillUniform, initWeights } from '../model/params.js';
 import type { WindowScorer } from '../model/window-scorer.js';
 
 /**
- * Initial parameters: Xavier for W and U, zero biases; word rows copied from the
- * pretrained vectors where there is one, else uniform in ±random_scale; caps rows uniform.
- * Draws from `rng` in a fixed order, so a seed fixes every starting value.
+ * Initial parameters: W and U by `model.init` (Xavier by default), zero biases; word rows
+ * copied from the pretrained vectors where there is one, else uniform in ±random_scale;
+ * caps rows uniform. Draws from `rng` in a fixed order, so a seed fixes every starting value.
  */
 export function initialiseModel(model: WindowScorer, data: PreparedData, config: Config, rng: Rng): void {
-  xavierInit(model.params, rng);
+  initWeights(model.params, config.model.init, config.model.init_scale, rng);
   const scale = config.embeddings.random_scale;
   for (const table of model.tables) fillUniform(table.data, scale, rng);
   const words = model.tables[0];

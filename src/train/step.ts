@@ -1,52 +1,125 @@
 import type { EncodedSplit } from '../data/dataset.js';
 import type { Rng } from '../math/random.js';
 import type { WindowScorer } from '../model/window-scorer.js';
-import type { Objective } from '../objective/index.js';
-import type { Optimizer } from '../optim/index.js';
+import type { BatchLoss, WindowBatch } from '../objective/batch-loss.js';
+import { centreWordOffset, type UnigramSampler } from '../objective/corruption.js';
+import { MarginPairs } from '../objective/pairs.js';
+import { clipGradientNorm, type Optimizer, type ParameterGroups } from '../optim/index.js';
+
+/**
+ * Which corrupted windows a step adds next to the true ones (see `objective.corruption`).
+ * Each true window n whose pair label is not `skipLabel` gets `negatives` of each kind:
+ * its own window with the centre word redrawn from the unigram distribution, and/or a
+ * corpus window drawn from `corpusNegatives` (the entity detector's non-entity windows).
+ */
+export interface CorruptionPlan {
+  centreWord: UnigramSampler | null;
+  corpusNegatives: Int32Array | null;
+  negatives: number;
+  /** Pairs compare this label's score: the gold label (tagger) or the single score 0 (detector). */
+  pairLabel: 'gold' | 'zero';
+  /** Gold label without a counterpart (O for the tagger); −1 for none. */
+  skipLabel: number;
+}
+
+export const NO_CORRUPTION: CorruptionPlan = { centreWord: null, corpusNegatives: null, negatives: 0, pairLabel: 'gold', skipLabel: -1 };
 
 /**
  * One minibatch update, with its buffers allocated once: gather the batch's window ids
- * and gold labels, forward, loss and ∂J/∂S, backward, optimiser step.
+ * and gold labels, add the corrupted windows, forward, loss and gradient, clipping,
+ * optimiser step.
  */
 export class TrainingStep {
   private readonly stride: number;
-  private readonly batchIds: Int32Array;
-  private readonly batchGold: Int32Array;
+  private readonly batch: WindowBatch;
   private readonly dS: Float32Array;
+  private readonly centre: number;
 
   constructor(
     private readonly model: WindowScorer,
-    private readonly objective: Objective,
+    private readonly loss: BatchLoss,
     private readonly optimizer: Optimizer,
+    private readonly groups: ParameterGroups,
     private readonly split: EncodedSplit,
     readonly batchSize: number,
+    private readonly corruption: CorruptionPlan = NO_CORRUPTION,
+    private readonly clipNorm: number | null = null,
   ) {
     this.stride = split.windows.positions * split.windows.tables;
-    this.batchIds = new Int32Array(batchSize * this.stride);
-    this.batchGold = new Int32Array(batchSize);
-    this.dS = new Float32Array(batchSize * model.K);
+    this.centre = centreWordOffset(split.windows);
+    const kinds = (corruption.centreWord ? 1 : 0) + (corruption.corpusNegatives ? 1 : 0);
+    const maxPairs = batchSize * corruption.negatives * kinds;
+    const maxRows = batchSize + maxPairs;
+    this.batch = { ids: new Int32Array(maxRows * this.stride), rows: 0, B: 0, gold: new Int32Array(batchSize), pairs: new MarginPairs(maxPairs) };
+    this.dS = new Float32Array(maxRows * model.K);
   }
 
-  /** Trains on windows order[start .. start+B) and returns their summed loss (before the update). */
+  /** The summed data loss of the last step (before the 1/B) and its weight penalty. */
+  get lastDataLoss(): number {
+    return this.loss.dataLoss;
+  }
+
+  get lastPenalty(): number {
+    return this.loss.penalty;
+  }
+
+  /**
+   * Trains on windows order[start .. start+B) at learning rate lr and returns the step's
+   * objective J (batch-mean loss plus penalty, before the update). A non-finite J is
+   * returned without updating anything.
+   */
   run(order: Int32Array, start: number, B: number, lr: number, rng: Rng): number {
-    const { model, stride, batchIds, batchGold, dS } = this;
-    const { ids } = this.split.windows;
+    const { model, batch } = this;
     for (let n = 0; n < B; n++) {
       const i = order[start + n];
-      // A plain copy: a subarray view per window would allocate B objects every step.
-      const from = i * stride;
-      const to = n * stride;
-      for (let k = 0; k < stride; k++) batchIds[to + k] = ids[from + k];
-      batchGold[n] = this.split.gold[i];
+      this.copyWindow(i, n);
+      batch.gold[n] = this.split.gold[i];
     }
-    if (model.dropout > 0) model.sampleDropoutMask(B, rng);
-    model.zeroGrad();
-    const S = model.forward(batchIds, B, true);
-    // The step follows the batch-mean loss, so the learning rate does not scale with B.
-    const loss = this.objective.loss(S, batchGold, B, model.K, dS, 1 / B);
-    if (!Number.isFinite(loss)) return loss;
-    model.backward(dS, batchIds, B);
-    this.optimizer.step(model, lr);
-    return loss;
+    batch.B = B;
+    batch.rows = this.addCorruptions(B, rng);
+    if (model.dropout > 0) model.sampleDropoutMask(batch.rows, rng);
+    const J = this.loss.evaluate(model, batch, true, true, this.dS);
+    if (!Number.isFinite(J)) return J;
+    if (this.clipNorm !== null) clipGradientNorm(this.groups, this.clipNorm);
+    this.optimizer.step(lr);
+    return J;
+  }
+
+  /** Appends the corrupted windows after the B true ones; returns the number of rows. */
+  private addCorruptions(B: number, rng: Rng): number {
+    const { batch, corruption } = this;
+    const { centreWord, corpusNegatives, negatives, skipLabel } = corruption;
+    batch.pairs.clear();
+    let rows = B;
+    if (!centreWord && !corpusNegatives) return rows;
+    const { ids } = batch;
+    for (let n = 0; n < B; n++) {
+      const gold = batch.gold[n];
+      if (gold === skipLabel || gold < 0) continue;
+      const label = corruption.pairLabel === 'gold' ? gold : 0;
+      for (let r = 0; r < negatives; r++) {
+        if (centreWord) {
+          ids.copyWithin(rows * this.stride, n * this.stride, (n + 1) * this.stride);
+          const at = rows * this.stride + this.centre;
+          ids[at] = centreWord.sampleOther(rng, ids[at]);
+          batch.pairs.add(n, rows++, label);
+        }
+        if (corpusNegatives) {
+          this.copyWindow(corpusNegatives[rng.int(corpusNegatives.length)], rows);
+          batch.pairs.add(n, rows++, label);
+        }
+      }
+    }
+    return rows;
+  }
+
+  /** Window `index` of the split into batch row `row`; a plain loop, since a subarray view per window would allocate. */
+  private copyWindow(index: number, row: number): void {
+    const { stride } = this;
+    const { ids } = this.split.windows;
+    const out = this.batch.ids;
+    const from = index * stride;
+    const to = row * stride;
+    for (let k = 0; k < stride; k++) out[to + k] = ids[from + k];
   }
 }

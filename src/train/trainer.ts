@@ -2,20 +2,19 @@ import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { saveCheckpoint, type CheckpointState } from '../checkpoint/checkpoint.js';
 import type { Config } from '../config/schema.js';
-import { prepareData, type PreparedData } from '../data/dataset.js';
+import { prepareData, type EncodedSplit, type PreparedData } from '../data/dataset.js';
 import { UserError } from '../errors.js';
-import type { EntityScores } from '../eval/metrics.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from '../math/random.js';
-import { createScorer, type ModelSpec } from '../model/create.js';
+import type { ModelSpec } from '../model/create.js';
+import type { Preprocessor } from '../model/preprocess.js';
 import type { WindowScorer } from '../model/window-scorer.js';
-import { createObjective } from '../objective/index.js';
-import { createOptimizer } from '../optim/index.js';
-import { evaluateSplit } from './evaluate-split.js';
-import type { DataSummary, EpochRecord, TrainEventHandler } from './events.js';
-import { initialiseModel } from './init.js';
+import { evaluateDetectorSplit, evaluateSplit } from './evaluate-split.js';
+import { isTaggerScores, type DataSummary, type DevScores, type EpochRecord, type TrainEventHandler } from './events.js';
 import { BEST_DIR, LAST_DIR, METRICS_FILE, prepareOutputDir } from './output-dir.js';
-import { TrainingStep } from './step.js';
+import { setupTraining, type TrainingSetup } from './setup.js';
+
+export { modelSpec } from './setup.js';
 
 export interface TrainOptions {
   /** Replace a previous run in the output folder. */
@@ -30,7 +29,7 @@ export interface TrainResult {
   interrupted: boolean;
   epochs: EpochRecord[];
   bestEpoch: number | null;
-  best: EntityScores | null;
+  best: DevScores | null;
   data: DataSummary;
   elapsed_s: number;
 }
@@ -46,25 +45,26 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   const started = performance.now();
 
   const data = await prepareData(config, (what, path) => emit({ type: 'reading', what, path }));
-  const spec = modelSpec(config, data);
-  const model = createScorer(spec, 'float32');
   const rng = new Rng(config.seed);
-  initialiseModel(model, data, config, rng);
+  const setup = setupTraining(config, data, rng);
+  const { model, spec } = setup;
   const summary = dataSummary(data, model);
   emit({ type: 'data', data: summary });
+  if (setup.trainWindows.length === 0) {
+    throw new UserError(`${config.data.train}: no entity words to train the entity detector on`);
+  }
 
-  const step = new TrainingStep(model, createObjective(config.objective), createOptimizer(model, config.optimizer), data.train, config.training.batch_size);
-  const loop: EpochLoop = { config, step, rng, order: Int32Array.from({ length: data.train.windows.count }, (_, i) => i), globalStep: 0, emit, options };
+  const loop: EpochLoop = { config, setup, rng, order: setup.trainWindows.slice(), globalStep: 0, emit, options };
   const records: EpochRecord[] = [];
-  let best: { epoch: number; scores: EntityScores | null; f1: number } | null = null;
+  let best: { epoch: number; scores: DevScores | null; f1: number } | null = null;
   let interrupted = false;
-  const checkpoint = (dir: string, epoch: number, dev: EntityScores | null): Promise<void> =>
-    saveCheckpoint(join(outDir, dir), checkpointState(model, spec, data, config, epoch, loop.globalStep, dev));
+  const checkpoint = (dir: string, epoch: number, dev: DevScores | null): Promise<void> =>
+    saveCheckpoint(join(outDir, dir), checkpointState(model, spec, data, config, setup.preprocessor, epoch, loop.globalStep, dev));
 
   const { epochs } = config.training;
   for (let epoch = 1; epoch <= epochs && !interrupted; epoch++) {
     const epochStart = performance.now();
-    const trained = await trainEpoch(loop, epoch, best !== null ? join(outDir, BEST_DIR) : null);
+    const trained = await trainEpoch(loop, epoch, outDir, best !== null);
     if (trained.interrupted) {
       interrupted = true;
       emit({ type: 'interrupted', epoch, step: loop.globalStep });
@@ -73,7 +73,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     }
 
     emit({ type: 'evaluating', epoch });
-    const dev = data.dev ? evaluateSplit(model, data.dev, data.labels, data.scheme, config.training.eval_batch_size).scores : null;
+    const dev = data.dev ? evaluateDev(model, data, config) : null;
     // Without dev data the last epoch is the best one: there is nothing else to choose by.
     const f1 = dev ? dev.f1 : epoch;
     const isBest = best === null || f1 > best.f1;
@@ -82,11 +82,13 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       epoch,
       step: loop.globalStep,
       loss: trained.lossSum / Math.max(trained.seen, 1),
-      lr: config.optimizer.lr,
+      penalty: trained.penaltySum / Math.max(trained.steps, 1),
+      lr: trained.lastLr,
       dev_precision: dev ? dev.precision : null,
       dev_recall: dev ? dev.recall : null,
       dev_f1: dev ? dev.f1 : null,
-      dev_accuracy: dev ? dev.accuracy : null,
+      dev_accuracy: dev && isTaggerScores(dev) ? dev.accuracy : null,
+      ...(dev && !isTaggerScores(dev) ? { dev_ranking_accuracy: dev.ranking_accuracy, dev_threshold: dev.threshold } : {}),
       best: isBest,
       tokens_per_s: trained.seen / Math.max(trained.seconds, 1e-9),
       epoch_s: (performance.now() - epochStart) / 1000,
@@ -114,10 +116,17 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   };
 }
 
+/** Dev scores: entity P/R/F1 for the tagger; for the detector, ranking accuracy and P/R/F1 at the threshold best on dev. */
+function evaluateDev(model: WindowScorer, data: PreparedData, config: Config): DevScores {
+  const dev = data.dev as EncodedSplit;
+  if (config.task === 'entity-detector') return evaluateDetectorSplit(model, dev, null, config.training.eval_batch_size);
+  return evaluateSplit(model, dev, data.labels, data.scheme, config.training.eval_batch_size).scores;
+}
+
 /** What the epoch loop carries from one epoch to the next. */
 interface EpochLoop {
   config: Config;
-  step: TrainingStep;
+  setup: TrainingSetup;
   rng: Rng;
   order: Int32Array;
   globalStep: number;
@@ -125,64 +134,69 @@ interface EpochLoop {
   options: TrainOptions;
 }
 
+interface EpochTotals {
+  /** Σ over steps of J·B: the objective summed over the true windows. */
+  lossSum: number;
+  penaltySum: number;
+  seen: number;
+  steps: number;
+  seconds: number;
+  lastLr: number;
+  interrupted: boolean;
+}
+
 /**
  * One pass over the shuffled training windows. Every PROGRESS_EVERY steps it reports
  * progress and yields to the event loop, which is where a Ctrl-C gets in; an abort stops
  * the pass after the step in hand.
  */
-async function trainEpoch(loop: EpochLoop, epoch: number, bestDir: string | null): Promise<{ lossSum: number; seen: number; seconds: number; interrupted: boolean }> {
-  const { config, step, rng, order, emit, options } = loop;
+async function trainEpoch(loop: EpochLoop, epoch: number, outDir: string, hasBest: boolean): Promise<EpochTotals> {
+  const { config, setup, rng, order, emit, options } = loop;
+  const { step } = setup;
   const { batchSize } = step;
   const N = order.length;
   const steps = Math.ceil(N / batchSize);
-  const lr = config.optimizer.lr;
   emit({ type: 'epoch-start', epoch, epochs: config.training.epochs, steps });
   if (config.training.shuffle) rng.shuffle(order);
   const start = performance.now();
-  let lossSum = 0;
-  let seen = 0;
+  const totals: EpochTotals = { lossSum: 0, penaltySum: 0, seen: 0, steps: 0, seconds: 0, lastLr: setup.learningRate(loop.globalStep, epoch - 1), interrupted: false };
   for (let s = 0; s < steps; s++) {
     const B = Math.min(batchSize, N - s * batchSize);
-    const loss = step.run(order, s * batchSize, B, lr, rng);
-    if (!Number.isFinite(loss)) {
-      throw new UserError(`training diverged at epoch ${epoch}, step ${s + 1}: the loss is ${loss}`, {
-        exitCode: 1,
-        hint: `lower optimizer.lr (now ${lr}); ${bestDir ? `${bestDir} keeps the best epoch so far` : 'no checkpoint was written yet'}`,
-      });
-    }
-    lossSum += loss;
-    seen += B;
+    const lr = setup.learningRate(loop.globalStep, epoch - 1);
+    const J = step.run(order, s * batchSize, B, lr, rng);
+    if (!Number.isFinite(J)) throw divergence(J, epoch, s + 1, loop.globalStep + 1, lr, outDir, hasBest);
+    totals.lossSum += J * B;
+    totals.penaltySum += step.lastPenalty;
+    totals.seen += B;
+    totals.steps++;
+    totals.lastLr = lr;
     loop.globalStep++;
     if ((s + 1) % PROGRESS_EVERY === 0 || s + 1 === steps) {
       const seconds = (performance.now() - start) / 1000;
-      emit({ type: 'progress', epoch, step: s + 1, steps, loss: lossSum / seen, tokensPerS: seen / Math.max(seconds, 1e-9), lr });
+      emit({ type: 'progress', epoch, step: s + 1, steps, loss: totals.lossSum / totals.seen, tokensPerS: totals.seen / Math.max(seconds, 1e-9), lr });
       await yieldToEventLoop();
       if (options.signal?.aborted && s + 1 < steps) {
-        return { lossSum, seen, seconds, interrupted: true };
+        return { ...totals, seconds, interrupted: true };
       }
     }
   }
-  return { lossSum, seen, seconds: (performance.now() - start) / 1000, interrupted: false };
+  return { ...totals, seconds: (performance.now() - start) / 1000 };
 }
 
-export function modelSpec(config: Config, data: PreparedData): ModelSpec {
-  return {
-    halfWidth: config.model.window,
-    vocabSize: data.vocab.size,
-    wordDim: config.embeddings.dim,
-    wordsTrainable: config.embeddings.trainable,
-    capsDim: config.features.caps.dim,
-    hidden: config.model.hidden,
-    labels: data.labels.size,
-    activation: config.model.activation,
-    leakySlope: config.model.leaky_slope,
-    dropout: config.model.dropout,
-  };
+/** The loss left the reals: stop, naming where, and say which checkpoints are intact (nothing is written after this). */
+function divergence(J: number, epoch: number, stepInEpoch: number, globalStep: number, lr: number, outDir: string, hasBest: boolean): UserError {
+  const kept = hasBest
+    ? `${join(outDir, LAST_DIR)} (end of epoch ${epoch - 1}) and ${join(outDir, BEST_DIR)} are the last good checkpoints`
+    : 'no checkpoint was written yet';
+  return new UserError(`training diverged at epoch ${epoch}, step ${stepInEpoch} (global step ${globalStep}): the loss is ${J}`, {
+    exitCode: 1,
+    hint: `lower optimizer.lr (${lr} at that step) or set optimizer.clip_norm; ${kept}`,
+  });
 }
 
 /** Everything a checkpoint records about a model trained on `data` with `config`. */
 export function checkpointState(
-  model: WindowScorer, spec: ModelSpec, data: PreparedData, config: Config, epoch: number, step: number, dev: EntityScores | null,
+  model: WindowScorer, spec: ModelSpec, data: PreparedData, config: Config, preprocessor: Preprocessor, epoch: number, step: number, dev: DevScores | null,
 ): CheckpointState {
   return {
     model,
@@ -191,7 +205,9 @@ export function checkpointState(
     labels: data.labels,
     tag_scheme: data.scheme,
     word_normalisation: data.features.norm,
-    preprocess: { mode: 'none' },
+    preprocessor,
+    task: config.task,
+    detector: dev && !isTaggerScores(dev) ? { threshold: dev.threshold } : null,
     epoch,
     step,
     dev: dev ? { precision: dev.precision, recall: dev.recall, f1: dev.f1 } : null,

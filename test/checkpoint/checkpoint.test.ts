@@ -15,6 +15,7 @@ import { defaultConfig, type Config } from '../../src/config/schema.js';
 import { prepareData, type PreparedData } from '../../src/data/dataset.js';
 import { Rng } from '../../src/math/random.js';
 import { createScorer, type ModelSpec } from '../../src/model/create.js';
+import { noPreprocessing } from '../../src/model/preprocess.js';
 import type { WindowScorer } from '../../src/model/window-scorer.js';
 import { initialiseModel } from '../../src/train/init.js';
 import { checkpointState } from '../../src/train/trainer.js';
@@ -69,7 +70,7 @@ beforeAll(async () => {
 function state(overrides: Partial<CheckpointState> = {}): CheckpointState {
   const { config, data, spec, model } = setup;
   return {
-    ...checkpointState(model, spec, data, config, 3, 120, null),
+    ...checkpointState(model, spec, data, config, noPreprocessing(model.D), 3, 120, null),
     dev: { precision: 0.5, recall: 0.25, f1: 1 / 3 },
     ...overrides,
   };
@@ -147,7 +148,9 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       tag_scheme: 'iob1',
       word_normalisation: { lowercase: true, normalize_digits: true },
       model: setup.spec,
-      preprocess: { mode: 'none' },
+      task: 'tagger',
+      preprocess: { mode: 'none', eps: 0 },
+      detector: null,
       epoch: 3,
       step: 120,
       dev: { precision: 0.5, recall: 0.25, f1: 1 / 3 },
@@ -259,8 +262,8 @@ describe('loadCheckpoint: damaged checkpoints', () => {
 
   it('rejects another format version, with a hint', async () => {
     const { dir, meta } = await saved();
-    writeMeta(meta, { ...readMeta(meta), format_version: 2 });
-    const error = await expectUserError(() => loadCheckpoint(dir), `${meta}: checkpoint format version 2, this ner-train reads version 1`);
+    writeMeta(meta, { ...readMeta(meta), format_version: 3 });
+    const error = await expectUserError(() => loadCheckpoint(dir), `${meta}: checkpoint format version 3, this ner-train reads versions 1 and 2`);
     expect(error.hint).toBe('use the ner-train version that wrote it');
   });
 

@@ -40,13 +40,19 @@ describe('defaults', () => {
     const { config, file: loaded } = await loadConfig({ file, cwd: dir });
     expect(loaded).toBe(file);
     expect(config.seed).toBe(1);
-    expect(config.model).toEqual({ window: 2, hidden: 300, activation: 'tanh', leaky_slope: 0.01, dropout: 0 });
+    expect(config.task).toBe('tagger');
+    expect(config.model).toEqual({ window: 2, hidden: 300, activation: 'tanh', leaky_slope: 0.01, dropout: 0, init: 'xavier', init_scale: 0.1 });
     expect(config.features.caps.dim).toBe(5);
-    expect(config.optimizer).toEqual({ name: 'sgd', lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+    expect(config.optimizer).toEqual({
+      name: 'sgd', lr: 0.01, mu: 0.9, nesterov: false, decay: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip_norm: null,
+    });
+    expect(config.schedule).toEqual({ name: 'constant', unit: 'epochs', factor: 0.5, every: 5, k: 0.1, tau: 5, fan_in_scaling: false });
+    expect(config.preprocess).toEqual({ mode: 'none', eps: 0.01, fit_windows: 50000 });
+    expect(config.regularization).toEqual({ l2: 0, l1: 0, l2_embeddings: false, l1_embeddings: false });
     expect(config.training).toEqual({ epochs: 10, batch_size: 32, shuffle: true, eval_batch_size: 512 });
     expect(config.data).toMatchObject({ dev: null, scheme: 'auto', min_count: 2, lowercase: true, normalize_digits: true });
     expect(config.embeddings).toEqual({ path: null, dim: 50, trainable: true, extend_vocab: true, random_scale: 0.1 });
-    expect(config.objective).toEqual({ loss: 'max-margin', margin: 1 });
+    expect(config.objective).toEqual({ loss: 'max-margin', margin: 1, reduction: 'sum', corruption: 'label', negatives: 1 });
   });
 
   it('a partly written section keeps the defaults of its other keys', () => {

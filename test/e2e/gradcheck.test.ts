@@ -4,14 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { run, tempDir } from './cli.js';
 
 describe('ner-train gradcheck through the built CLI', () => {
-  it('passes for every activation × loss × dropout with --json', () => {
+  it('passes for every case with --json: activation × loss × dropout × preprocess × L2, plus the extras', () => {
     const result = run(['gradcheck', '--json']);
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.passed).toBe(true);
     expect(report.max_rel_error).toBeLessThan(1e-6);
-    const cases = new Set(report.checks.map((c: { activation: string; loss: string; dropout: boolean }) => `${c.activation}/${c.loss}/${c.dropout}`));
-    expect(cases.size).toBe(6 * 2 * 2);
+    type Check = { activation: string; loss: string | null; dropout: boolean; preprocess: string; regularization: string; corruption: string; task: string };
+    const key = (c: Check): string => `${c.activation}/${c.loss}/${c.dropout}/${c.preprocess}/${c.regularization}/${c.corruption}/${c.task}`;
+    const cases = new Set(report.checks.map(key));
+    // 6 activations × (3 losses × 2 dropout × 2 preprocess × 2 L2 + 5 extra cases)
+    expect(cases.size).toBe(6 * (24 + 5));
     const params = new Set(report.checks.map((c: { param: string }) => c.param));
     expect([...params].sort()).toEqual(['E.caps', 'E.word', 'U', 'W', 'b', 'c']);
   });

@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTIVATION_NAMES, ACTIVATIONS } from '../../src/math/activations.js';
 import type { FloatArray } from '../../src/math/matrix.js';
 import { WindowScorer } from '../../src/model/window-scorer.js';
+import { Regularizer } from '../../src/objective/regularization.js';
 import { GRADIENT_FLOOR, LOSS_NAMES, relativeError, runGradcheck, type GradcheckReport, type ParamCheck } from '../../src/gradcheck/gradcheck.js';
 
 const PARAMS = ['W', 'b', 'U', 'c', 'E.word', 'E.caps'];
@@ -22,33 +23,59 @@ describe('runGradcheck on the real code', () => {
     expect(report.passed).toBe(true);
     expect(report.max_rel_error).toBeLessThan(1e-6);
     expect(report.tolerance).toBe(1e-6);
-    expect(report.epsilon).toBe(1e-5);
+    expect(report.epsilon).toBe(1e-4);
     for (const c of report.checks) expect(c.max_rel_error).toBeLessThan(1e-6);
     expect(report.max_rel_error).toBe(Math.max(...report.checks.map((c) => c.max_rel_error)));
   });
 
-  it('covers every activation × loss × dropout × parameter exactly once', () => {
+  it('covers every activation × loss × dropout × preprocess × L2 × parameter exactly once', () => {
     const expected: string[] = [];
-    for (const a of ACTIVATION_NAMES) for (const l of LOSS_NAMES) for (const d of [false, true]) for (const p of PARAMS) expected.push(`${a}|${l}|${d}|${p}`);
-    const seen = report.checks.map((c) => `${c.activation}|${c.loss}|${c.dropout}|${c.param}`);
-    expect(seen.length).toBe(6 * 2 * 2 * 6);
+    for (const a of ACTIVATION_NAMES)
+      for (const l of LOSS_NAMES)
+        for (const d of [false, true])
+          for (const pre of ['none', 'whiten'])
+            for (const reg of ['none', 'l2']) for (const p of PARAMS) expected.push(`${a}|${l}|${d}|${pre}|${reg}|label|tagger|${p}`);
+    const grid = report.checks.filter((c) => c.corruption === 'label' && c.task === 'tagger' && c.regularization !== 'l1');
+    const seen = grid.map((c) => `${c.activation}|${c.loss}|${c.dropout}|${c.preprocess}|${c.regularization}|${c.corruption}|${c.task}|${c.param}`);
+    expect(seen.length).toBe(6 * 3 * 2 * 2 * 2 * 6);
     expect(new Set(seen).size).toBe(seen.length);
     expect([...seen].sort()).toEqual([...expected].sort());
   });
 
+  it('also covers centre-word corruption, the single-score detector and L1 for every activation', () => {
+    for (const a of ACTIVATION_NAMES) {
+      const mine = report.checks.filter((c) => c.activation === a);
+      const centre = mine.filter((c) => c.task === 'tagger' && c.corruption !== 'label');
+      expect(new Set(centre.map((c) => c.corruption))).toEqual(new Set(['center-word', 'both']));
+      const detector = mine.filter((c) => c.task === 'entity-detector');
+      expect(detector.length).toBe(2 * PARAMS.length);
+      expect(detector.every((c) => c.loss === null)).toBe(true);
+      expect(mine.filter((c) => c.regularization === 'l1').length).toBe(PARAMS.length);
+      for (const c of [...centre, ...detector]) expect(c.max_rel_error).toBeLessThan(1e-6);
+    }
+  });
+
+  it('gives the detector one score: U is 1×H and c a single entry', () => {
+    const detector = report.checks.filter((c) => c.task === 'entity-detector');
+    expect(detector.find((c) => c.param === 'U')?.entries).toBe(6);
+    expect(detector.find((c) => c.param === 'c')?.entries).toBe(1);
+  });
+
   it('checks every entry of these small parameters', () => {
     // halfWidth 1 → 3 positions, word dim 4 + caps dim 2 → D = 18, H = 6, K = 4; word rows 9, caps rows 6
-    const entries = new Map(report.checks.map((c) => [c.param, c.entries]));
+    const entries = new Map(report.checks.filter((c) => c.task === 'tagger').map((c) => [c.param, c.entries]));
     expect(Object.fromEntries(entries)).toEqual({ W: 6 * 18, b: 6, U: 4 * 6, c: 4, 'E.word': 9 * 4, 'E.caps': 6 * 2 });
   });
 
   it('is deterministic', () => {
-    expect(runGradcheck({ activations: ['tanh'], losses: ['softmax'] })).toEqual(runGradcheck({ activations: ['tanh'], losses: ['softmax'] }));
+    const once = (): GradcheckReport => runGradcheck({ activations: ['tanh'], losses: ['softmax'] });
+    expect(once()).toEqual(once());
   });
 
   it('honours its options', () => {
-    const small = runGradcheck({ activations: ['relu'], losses: ['max-margin'], capsDim: 0, maxEntriesPerParam: 10 });
-    expect(small.checks.map((c) => c.param)).toEqual(['W', 'b', 'U', 'c', 'E.word', 'W', 'b', 'U', 'c', 'E.word']);
+    const small = runGradcheck({ activations: ['relu'], losses: ['max-margin-sum'], capsDim: 0, maxEntriesPerParam: 10, extras: false });
+    // dropout × preprocess × L2 = 8 cases of 5 parameters each
+    expect(small.checks.map((c) => c.param)).toEqual(Array.from({ length: 8 }, () => ['W', 'b', 'U', 'c', 'E.word']).flat());
     for (const c of small.checks) expect(c.entries).toBeLessThanOrEqual(10);
     expect(small.checks.find((c) => c.param === 'b')?.entries).toBe(6);
     expect(small.passed).toBe(true);
@@ -135,5 +162,52 @@ describe('relativeError', () => {
     expect(relativeError(0, 1e-5)).toBeCloseTo(0.1, 15);
     // just above the floor the scale is the larger magnitude: |3e-4 − 2e-4| / 3e-4 = 1/3
     expect(relativeError(3e-4, 2e-4)).toBeCloseTo(1 / 3, 12);
+  });
+});
+
+describe('runGradcheck catches wrong gradients of the new pieces', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('a penalty gradient at half strength on W (2λW written λW) fails the penalised cases on W only', () => {
+    const original = Regularizer.prototype.apply;
+    vi.spyOn(Regularizer.prototype, 'apply').mockImplementation(function (this: Regularizer, model: WindowScorer, withGrad: boolean): number {
+      const before = Float64Array.from(model.grads.W);
+      const penalty = original.call(this, model, withGrad);
+      // Undo half of what the penalty added to ∂W: as if the code added λ·W instead of 2·λ·W.
+      if (withGrad) for (let i = 0; i < before.length; i++) model.grads.W[i] = before[i] + (model.grads.W[i] - before[i]) / 2;
+      return penalty;
+    });
+    const report = runGradcheck({ activations: ['tanh'], losses: ['softmax'] });
+    expect(report.passed).toBe(false);
+    for (const c of report.checks) {
+      const broken = c.regularization !== 'none' && c.param === 'W';
+      if (broken) expect(c.max_rel_error, `${c.preprocess} ${c.dropout} ${c.task}`).toBeGreaterThan(1e-3);
+      else expect(c.max_rel_error, `${c.regularization} ${c.param}`).toBeLessThan(1e-6);
+    }
+  });
+
+  it('a backward that skips the whitening map fails the whitened cases on the embeddings only', () => {
+    const originalSet = WindowScorer.prototype.setPreprocessor;
+    const originalBackward = WindowScorer.prototype.backward;
+    vi.spyOn(WindowScorer.prototype, 'backward').mockImplementation(function (this: WindowScorer, dS: FloatArray, ids: Int32Array, B: number): void {
+      const p = this.inputPreprocessor;
+      if (!p || p.mode === 'none') {
+        originalBackward.call(this, dS, ids, B);
+        return;
+      }
+      // Forward ran with the map; backward pretends it was the identity (forgets ∂x = ∂x'·A).
+      originalSet.call(this, { ...p, mode: 'center', transform: null });
+      originalBackward.call(this, dS, ids, B);
+      originalSet.call(this, p);
+    });
+    const report = runGradcheck({ activations: ['tanh'], losses: ['softmax'], extras: false });
+    expect(report.passed).toBe(false);
+    for (const c of report.checks) {
+      const broken = c.preprocess === 'whiten' && c.param.startsWith('E.');
+      if (broken) expect(c.max_rel_error, `${c.param}`).toBeGreaterThan(1e-3);
+      else expect(c.max_rel_error, `${c.preprocess} ${c.param}`).toBeLessThan(1e-6);
+    }
   });
 });

@@ -1,0 +1,72 @@
+import type { FloatArray } from '../math/matrix.js';
+import type { WindowScorer } from '../model/window-scorer.js';
+
+export interface RegularizationOptions {
+  l2: number;
+  l1: number;
+  l2_embeddings: boolean;
+  l1_embeddings: boolean;
+}
+
+/**
+ * Weight penalties R = l2·(‖W‖²_F + ‖U‖²_F) + l1·(|W|₁ + |U|₁), never on the biases.
+ * With l2_embeddings / l1_embeddings the same terms cover the embedding rows the batch
+ * used, and only those: the penalty follows the sparse updates, so a step costs what
+ * its batch touches rather than all of V (the same choice as lazy weight decay).
+ */
+export class Regularizer {
+  constructor(private readonly options: RegularizationOptions) {}
+
+  get active(): boolean {
+    return this.options.l2 > 0 || this.options.l1 > 0;
+  }
+
+  /**
+   * The penalty of the current parameters; with `withGrad`, also adds ∂R/∂θ into
+   * model.grads and the tables' sparse gradients. Call after `backward`, whose sparse
+   * gradients name the rows the batch used.
+   */
+  apply(model: WindowScorer, withGrad: boolean): number {
+    const { l2, l1, l2_embeddings, l1_embeddings } = this.options;
+    if (!this.active) return 0;
+    let penalty = 0;
+    const { W, U } = model.params;
+    penalty += penaltyOf(W, 0, W.length, l2, l1, withGrad ? model.grads.W : null, 0);
+    penalty += penaltyOf(U, 0, U.length, l2, l1, withGrad ? model.grads.U : null, 0);
+    const rowL2 = l2_embeddings ? l2 : 0;
+    const rowL1 = l1_embeddings ? l1 : 0;
+    if (rowL2 === 0 && rowL1 === 0) return penalty;
+    for (const tg of model.tableGrads) {
+      if (!tg.table.trainable) continue;
+      const dim = tg.table.dim;
+      for (let s = 0; s < tg.count; s++) {
+        penalty += penaltyOf(tg.table.data, tg.rowIds[s] * dim, dim, rowL2, rowL1, withGrad ? tg.grad : null, s * dim);
+      }
+    }
+    return penalty;
+  }
+
+  /** How close any penalised value is to the kink of |θ| (Infinity without L1): gradcheck keeps clear of it. */
+  kinkDistance(model: WindowScorer): number {
+    if (this.options.l1 === 0) return Infinity;
+    let nearest = Infinity;
+    for (const view of [model.params.W, model.params.U]) for (let i = 0; i < view.length; i++) nearest = Math.min(nearest, Math.abs(view[i]));
+    if (this.options.l1_embeddings) {
+      for (const table of model.tables) if (table.trainable) for (let i = 0; i < table.data.length; i++) nearest = Math.min(nearest, Math.abs(table.data[i]));
+    }
+    return nearest;
+  }
+}
+
+/** l2·Σθ² + l1·Σ|θ| over values[at, at+n); adds 2·l2·θ + l1·sign(θ) into grad[from…] when given. */
+function penaltyOf(values: FloatArray, at: number, n: number, l2: number, l1: number, grad: FloatArray | null, from: number): number {
+  let squares = 0;
+  let absolutes = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[at + i];
+    squares += v * v;
+    absolutes += Math.abs(v);
+    if (grad) grad[from + i] += 2 * l2 * v + l1 * Math.sign(v);
+  }
+  return l2 * squares + l1 * absolutes;
+}

@@ -1,0 +1,137 @@
+import type { Config } from '../config/schema.js';
+import type { PreparedData } from '../data/dataset.js';
+import { Rng } from '../math/random.js';
+import { createScorer, type ModelSpec } from '../model/create.js';
+import { fitPreprocessor, noPreprocessing, type Preprocessor } from '../model/preprocess.js';
+import type { WindowScorer } from '../model/window-scorer.js';
+import { BatchLoss } from '../objective/batch-loss.js';
+import { centreWordCounts, UnigramSampler } from '../objective/corruption.js';
+import { createObjective, type Objective } from '../objective/index.js';
+import { Regularizer } from '../objective/regularization.js';
+import { createOptimizer, type DenseSegment, type ParameterGroups } from '../optim/index.js';
+import { learningRateAt } from '../optim/schedule.js';
+import { initialiseModel } from './init.js';
+import { TrainingStep, type CorruptionPlan } from './step.js';
+
+/** Everything the epoch loop needs, built from a config and its data. */
+export interface TrainingSetup {
+  model: WindowScorer;
+  spec: ModelSpec;
+  preprocessor: Preprocessor;
+  step: TrainingStep;
+  /** The windows an epoch visits: all of them (tagger) or the entity windows (detector). */
+  trainWindows: Int32Array;
+  /** The scheduled learning rate for a step, given the global step and the 0-based epoch. */
+  learningRate(globalStep: number, epochIndex: number): number;
+}
+
+/** The label id every CoNLL label set gives O (LabelSet.fromTypes puts it first). */
+export const O_LABEL = 0;
+
+export function modelSpec(config: Config, data: PreparedData): ModelSpec {
+  return {
+    halfWidth: config.model.window,
+    vocabSize: data.vocab.size,
+    wordDim: config.embeddings.dim,
+    wordsTrainable: config.embeddings.trainable,
+    capsDim: config.features.caps.dim,
+    hidden: config.model.hidden,
+    labels: config.task === 'entity-detector' ? 1 : data.labels.size,
+    activation: config.model.activation,
+    leakySlope: config.model.leaky_slope,
+    dropout: config.model.dropout,
+  };
+}
+
+/**
+ * Builds and initialises the scorer, fits the input preprocessing on the training
+ * windows, and assembles the step: objective, corruptions, penalty, optimiser, clipping.
+ * Draws from `rng` in a fixed order, so a seed fixes the whole run.
+ */
+export function setupTraining(config: Config, data: PreparedData, rng: Rng): TrainingSetup {
+  const spec = modelSpec(config, data);
+  const model = createScorer(spec, 'float32');
+  initialiseModel(model, data, config, rng);
+  const preprocessor = fitInputPreprocessing(model, data, config);
+  model.setPreprocessor(preprocessor);
+
+  const detector = config.task === 'entity-detector';
+  const { corruption, negatives } = config.objective;
+  const byLabel = corruption === 'label' || corruption === 'both';
+  const byCentreWord = corruption === 'center-word' || corruption === 'both';
+  const gold = data.train.gold;
+  const entityWindows = indicesWhere(gold, (g) => g > O_LABEL);
+  const plan: CorruptionPlan = {
+    centreWord: byCentreWord ? new UnigramSampler(centreWordCounts(data.train.windows, data.vocab.size)) : null,
+    // The detector's "wrong label" is a corpus window centred on a non-entity word.
+    corpusNegatives: detector && byLabel ? indicesWhere(gold, (g) => g === O_LABEL) : null,
+    negatives,
+    pairLabel: detector ? 'zero' : 'gold',
+    skipLabel: detector ? -1 : O_LABEL,
+  };
+  const objective: Objective | null = detector || !byLabel ? null : createObjective(config.objective);
+  const loss = new BatchLoss(objective, config.objective.margin, new Regularizer(config.regularization));
+  const groups = parameterGroups(model, config.schedule.fan_in_scaling);
+  const optimizer = createOptimizer(groups, config.optimizer);
+  const step = new TrainingStep(model, loss, optimizer, groups, data.train, config.training.batch_size, plan, config.optimizer.clip_norm);
+  const trainWindows = detector ? entityWindows : Int32Array.from({ length: data.train.windows.count }, (_, i) => i);
+  const { lr } = config.optimizer;
+  const schedule = config.schedule;
+  return {
+    model,
+    spec,
+    preprocessor,
+    step,
+    trainWindows,
+    learningRate: (globalStep, epochIndex) => learningRateAt(lr, schedule, schedule.unit === 'steps' ? globalStep : epochIndex),
+  };
+}
+
+/**
+ * The dense layers and the trainable tables. With fan-in scaling each layer's rate is
+ * divided by √(fan-in), as Collobert et al. do: W and b by √D, U and c by √H; a lookup
+ * table has fan-in 1 and keeps the base rate.
+ */
+export function parameterGroups(model: WindowScorer, fanInScaling: boolean): ParameterGroups {
+  const first = fanInScaling ? 1 / Math.sqrt(model.D) : 1;
+  const second = fanInScaling ? 1 / Math.sqrt(model.H) : 1;
+  const { params, grads } = model;
+  const dense: DenseSegment[] = [
+    { name: 'W', values: params.W, grad: grads.W, lrScale: first },
+    { name: 'b', values: params.b, grad: grads.b, lrScale: first },
+    { name: 'U', values: params.U, grad: grads.U, lrScale: second },
+    { name: 'c', values: params.c, grad: grads.c, lrScale: second },
+  ];
+  return { dense, tables: model.tableGrads.filter((tg) => tg.table.trainable) };
+}
+
+/**
+ * Fits `preprocess.mode` on the training windows as the initial embeddings make them
+ * (at most preprocess.fit_windows of them, a seeded sample): a fixed map, never refitted
+ * on dev or test data.
+ */
+function fitInputPreprocessing(model: WindowScorer, data: PreparedData, config: Config): Preprocessor {
+  const { mode, eps, fit_windows } = config.preprocess;
+  if (mode === 'none') return noPreprocessing(model.D);
+  const windows = data.train.windows;
+  const stride = windows.positions * windows.tables;
+  const all = Int32Array.from({ length: windows.count }, (_, i) => i);
+  // A separate stream, so that turning preprocessing on does not move every later draw.
+  const sample = all.length > fit_windows ? new Rng(config.seed + 0x51f15e).shuffle(all).subarray(0, fit_windows).sort() : all;
+  const chunk = 1024;
+  const ids = new Int32Array(chunk * stride);
+  function* batches(): Generator<{ X: Float32Array | Float64Array; B: number }> {
+    for (let start = 0; start < sample.length; start += chunk) {
+      const B = Math.min(chunk, sample.length - start);
+      for (let n = 0; n < B; n++) ids.set(windows.ids.subarray(sample[start + n] * stride, (sample[start + n] + 1) * stride), n * stride);
+      yield { X: model.gatherInputs(ids, B), B };
+    }
+  }
+  return fitPreprocessor(mode, model.D, batches, eps);
+}
+
+function indicesWhere(values: Int32Array, keep: (value: number) => boolean): Int32Array {
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) if (keep(values[i])) out.push(i);
+  return Int32Array.from(out);
+}
