@@ -1,6 +1,7 @@
 import { readConllFile } from '../data/conll.js';
 import { detectScheme, tagPrefix, tagType, type TagScheme } from '../data/tags.js';
 import { conllevalLines } from '../eval/conll-output.js';
+import { bestThreshold, scoreDetector, type DetectorScores } from '../eval/detector.js';
 import { EntityScorer, type EntityScores } from '../eval/metrics.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Tagger } from './tagger.js';
@@ -14,22 +15,43 @@ export interface EvaluateOptions {
 }
 
 export interface EvaluateResult extends EntityScores {
+  task: 'tagger';
   scheme: TagScheme;
 }
 
-/** Tags a CoNLL file with a checkpoint and scores it by conlleval's rules. */
-export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult> {
+/** An entity detector scored on a file: entity-word P/R/F1 at the checkpoint's threshold (chosen on dev), and ranking accuracy. */
+export interface DetectorEvaluateResult extends DetectorScores {
+  task: 'entity-detector';
+  sentences: number;
+  /** The threshold with the best F1 on this file, for comparison (the scores above use the checkpoint's). */
+  best_threshold_here: number;
+  scheme: TagScheme;
+}
+
+/** Tags a CoNLL file with a checkpoint and scores it: by conlleval's rules (tagger) or per entity word (detector). */
+export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult | DetectorEvaluateResult> {
   const tagger = await Tagger.load(options.checkpoint);
   const sentences = await readConllFile(options.data);
   const scheme = options.scheme && options.scheme !== 'auto' ? options.scheme : evaluationScheme(sentences.map((s) => s.tags), tagger.scheme);
   const predicted = tagger.tag(sentences, scheme);
-  const scorer = new EntityScorer(scheme);
-  sentences.forEach((s, i) => scorer.add(s.tags, predicted[i]));
   if (options.writePredictions) {
     const text = sentences.map((s, i) => conllevalLines(s.tokens, s.tags, predicted[i])).join('');
     await writeFileAtomic(options.writePredictions, text);
   }
-  return { ...scorer.result(), scheme };
+  if (tagger.isDetector) {
+    const scores = tagger.scores(sentences).flat();
+    const isEntity = sentences.flatMap((s) => s.tags.map((tag) => tag !== 'O'));
+    return {
+      task: 'entity-detector',
+      ...scoreDetector(scores, isEntity, tagger.threshold),
+      sentences: sentences.length,
+      best_threshold_here: bestThreshold(scores, isEntity),
+      scheme,
+    };
+  }
+  const scorer = new EntityScorer(scheme);
+  sentences.forEach((s, i) => scorer.add(s.tags, predicted[i]));
+  return { task: 'tagger', ...scorer.result(), scheme };
 }
 
 /**

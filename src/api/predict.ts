@@ -58,9 +58,10 @@ export async function predictStream(tagger: Tagger, options: PredictOptions): Pr
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     const tags = tagger.tag(pending);
+    const scores = tagger.isDetector && outputFormat === 'json' ? tagger.scores(pending) : null;
     let text = '';
     pending.forEach((sentence, i) => {
-      text += formatSentence(sentence, tags[i], outputFormat, tagger);
+      text += formatSentence(sentence, tags[i], outputFormat, tagger, scores ? scores[i] : null);
       sentences++;
       tokens += sentence.tokens.length;
     });
@@ -96,10 +97,11 @@ export async function predictStream(tagger: Tagger, options: PredictOptions): Pr
   return { sentences, tokens };
 }
 
-function formatSentence(sentence: PendingSentence, tags: string[], format: OutputFormat, tagger: Tagger): string {
+function formatSentence(sentence: PendingSentence, tags: string[], format: OutputFormat, tagger: Tagger, scores: number[] | null): string {
   if (format === 'json') {
     const entities = entitiesOf(sentence.tokens, tags, tagger.scheme);
-    return `${JSON.stringify({ tokens: sentence.tokens, tags, entities })}\n`;
+    // The detector's scores let a script pick its own threshold.
+    return `${JSON.stringify(scores ? { tokens: sentence.tokens, tags, entities, scores } : { tokens: sentence.tokens, tags, entities })}\n`;
   }
   const rows = sentence.tokens.map((token, i) => `${sentence.lines ? sentence.lines[i] : token} ${tags[i]}`);
   return `${rows.join('\n')}\n\n`;

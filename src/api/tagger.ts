@@ -1,9 +1,13 @@
-import { loadCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
-import { spansFromTags, type Span, type TagScheme } from '../data/tags.js';
-import { encodeWindows, type WindowFeatures } from '../data/windows.js';
-import { predictLabelIds, sentenceTags } from '../model/predict.js';
+import { DETECTOR_LABEL, loadCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { convertTags, spansFromTags, type Span, type TagScheme } from '../data/tags.js';
+import { encodeWindows, type EncodedWindows, type WindowFeatures } from '../data/windows.js';
+import { predictLabelIds, predictScores, sentenceTags } from '../model/predict.js';
 
-/** A trained checkpoint ready to tag tokenised sentences. */
+/**
+ * A trained checkpoint ready to tag tokenised sentences. A tagger checkpoint gives each
+ * token its best label; an entity detector's gives each token a score, and the words
+ * above its threshold become ENTITY chunks (adjacent entity words form one chunk).
+ */
 export class Tagger {
   readonly features: WindowFeatures;
 
@@ -21,13 +25,55 @@ export class Tagger {
     return this.checkpoint.meta.tag_scheme;
   }
 
+  get isDetector(): boolean {
+    return this.checkpoint.meta.task === 'entity-detector';
+  }
+
+  /** The entity detector's decision threshold (score > threshold: entity word); null for a tagger. */
+  get threshold(): number | null {
+    return this.checkpoint.meta.detector?.threshold ?? null;
+  }
+
   /** Tags for each sentence, in `scheme`. */
   tag(sentences: readonly { tokens: readonly string[] }[], scheme: TagScheme = this.scheme): string[][] {
     if (sentences.length === 0) return [];
-    const windows = encodeWindows(sentences, this.checkpoint.vocab, this.features);
+    const windows = this.encode(sentences);
+    if (this.isDetector) return this.detectorTags(predictScores(this.checkpoint.model, windows, this.batchSize), windows, scheme);
     const ids = predictLabelIds(this.checkpoint.model, windows, this.batchSize);
     return sentenceTags(ids, windows.sentenceStarts, this.checkpoint.labels, scheme);
   }
+
+  /** The entity detector's score of every token, per sentence. */
+  scores(sentences: readonly { tokens: readonly string[] }[]): number[][] {
+    if (!this.isDetector) throw new Error('scores() is for entity-detector checkpoints');
+    if (sentences.length === 0) return [];
+    const windows = this.encode(sentences);
+    const all = predictScores(this.checkpoint.model, windows, this.batchSize);
+    return perSentence(windows, (from, to) => Array.from(all.subarray(from, to)));
+  }
+
+  private encode(sentences: readonly { tokens: readonly string[] }[]): EncodedWindows {
+    return encodeWindows(sentences, this.checkpoint.vocab, this.features);
+  }
+
+  private detectorTags(scores: Float32Array, windows: EncodedWindows, scheme: TagScheme): string[][] {
+    const threshold = this.threshold ?? 0;
+    return perSentence(windows, (from, to) => {
+      const iob2: string[] = [];
+      for (let i = from; i < to; i++) {
+        const entity = scores[i] > threshold;
+        iob2.push(!entity ? 'O' : i > from && scores[i - 1] > threshold ? `I-${DETECTOR_LABEL}` : `B-${DETECTOR_LABEL}`);
+      }
+      return convertTags(iob2, 'iob2', scheme);
+    });
+  }
+}
+
+function perSentence<T>(windows: EncodedWindows, slice: (from: number, to: number) => T): T[] {
+  const out: T[] = [];
+  const starts = windows.sentenceStarts;
+  for (let s = 0; s + 1 < starts.length; s++) out.push(slice(starts[s], starts[s + 1]));
+  return out;
 }
 
 export interface Entity extends Span {

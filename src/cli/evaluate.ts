@@ -21,8 +21,10 @@ export function registerEvaluate(program: Command): void {
     .addHelpText(
       'after',
       `
-JSON output: {"precision","recall","f1","accuracy","tokens","sentences",
-  "per_type":{TYPE:{"precision","recall","f1","support"}}, ...}, fractions in [0,1].
+JSON output (tagger): {"task":"tagger","precision","recall","f1","accuracy","tokens",
+  "sentences","per_type":{TYPE:{"precision","recall","f1","support"}}, ...};
+(entity detector): {"task":"entity-detector","ranking_accuracy","threshold",
+  "precision","recall","f1","entity_words", ...}; fractions in [0,1].
 Exit codes: 0 scored; 2 bad arguments, data file or checkpoint; 1 internal error.
 
 Example:
@@ -41,6 +43,23 @@ Example:
       const term = terminal();
       if (flags.json) {
         term.out.write(`${JSON.stringify(result)}\n`);
+        return;
+      }
+      if (result.task === 'entity-detector') {
+        term.out.write(`${flags.data}: ${result.sentences} sentences, ${result.tokens} tokens, ${result.entity_words} entity words\n`);
+        term.out.write(
+          `${table(
+            ['measure', 'value'],
+            [
+              ['ranking accuracy', pct(result.ranking_accuracy)],
+              [`precision at threshold ${result.threshold.toPrecision(4)}`, pct(result.precision)],
+              ['recall', pct(result.recall)],
+              ['F1', pct(result.f1)],
+              ['best threshold on this file', result.best_threshold_here.toPrecision(4)],
+            ],
+          )}\n`,
+        );
+        if (flags.writePredictions) term.out.write(`predictions written to ${flags.writePredictions}\n`);
         return;
       }
       const rows = Object.entries(result.per_type).map(([type, s]) => [type, pct(s.precision), pct(s.recall), pct(s.f1), String(s.support)]);

@@ -15,7 +15,7 @@ import { defaultConfig, type Config } from '../../src/config/schema.js';
 import { prepareData, type PreparedData } from '../../src/data/dataset.js';
 import { Rng } from '../../src/math/random.js';
 import { createScorer, type ModelSpec } from '../../src/model/create.js';
-import { noPreprocessing } from '../../src/model/preprocess.js';
+import { fitPreprocessor, noPreprocessing } from '../../src/model/preprocess.js';
 import type { WindowScorer } from '../../src/model/window-scorer.js';
 import { initialiseModel } from '../../src/train/init.js';
 import { checkpointState } from '../../src/train/trainer.js';
@@ -372,3 +372,73 @@ describe('loadCheckpoint: damaged checkpoints', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('checkpoints of preprocessed models and entity detectors', () => {
+  /** A whitening map fitted on the training windows of the test data (D = 15). */
+  function whitening(mode: 'whiten' | 'standardize' | 'center' = 'whiten') {
+    const { windows } = setup.data.train;
+    const X = Float64Array.from(setup.model.gatherInputs(windows.ids, windows.count));
+    return fitPreprocessor(mode, setup.model.D, () => [{ X, B: windows.count }], 0.01);
+  }
+
+  it.each(['center', 'standardize', 'whiten'] as const)('%s: the map round-trips bit for bit in float64 and gives the same scores', async (mode) => {
+    const preprocessor = whitening(mode);
+    const { dir, meta } = await saved({ preprocessor });
+    const loaded = await loadCheckpoint(dir);
+    expect(readMeta(meta).preprocess).toEqual({ mode, eps: 0.01 });
+    const p = loaded.model.inputPreprocessor;
+    expect(p?.mode).toBe(mode);
+    expect(bytesOf(p?.mean ?? new Float64Array()).equals(bytesOf(preprocessor.mean))).toBe(true);
+    if (preprocessor.transform) expect(bytesOf(p?.transform ?? new Float64Array()).equals(bytesOf(preprocessor.transform))).toBe(true);
+    else expect(p?.transform).toBeNull();
+    const { windows } = setup.data.train;
+    setup.model.setPreprocessor(preprocessor);
+    try {
+      const expected = Array.from(setup.model.forward(windows.ids, windows.count, false));
+      expect(Array.from(loaded.model.forward(windows.ids, windows.count, false))).toEqual(expected);
+    } finally {
+      setup.model.setPreprocessor(noPreprocessing(setup.model.D));
+    }
+  });
+
+  it('rejects a whitened checkpoint whose transform tensor is missing', async () => {
+    const { dir, weights, meta } = await saved({ preprocessor: whitening() });
+    const { tensors } = decodeSafetensors(readFileSync(weights), weights);
+    tensors.delete('preprocess.transform');
+    const bytes = encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT });
+    writeFileSync(weights, bytes);
+    writeMeta(meta, { ...readMeta(meta), weights_sha256: sha256(bytes) });
+    await expectUserError(() => loadCheckpoint(dir), `${weights}: tensor 'preprocess.transform' is missing (meta.json records preprocess.mode whiten)`);
+  });
+
+  it('rejects an unknown preprocessing mode', async () => {
+    const { dir, meta } = await saved();
+    writeMeta(meta, { ...readMeta(meta), preprocess: { mode: 'pca' as 'whiten', eps: 0.01 } });
+    await expectUserError(() => loadCheckpoint(dir), `${meta}: 'preprocess' is missing or names an unknown mode`);
+  });
+
+  it('reads a version-1 checkpoint as an unpreprocessed tagger', async () => {
+    const { dir, meta } = await saved();
+    const v1 = readMeta(meta) as Partial<CheckpointMeta>;
+    delete v1.task;
+    delete v1.detector;
+    writeMeta(meta, { ...(v1 as CheckpointMeta), format_version: 1, preprocess: { mode: 'none' } as CheckpointMeta['preprocess'] });
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.meta.task).toBe('tagger');
+    expect(loaded.meta.detector).toBeNull();
+    expect(loaded.model.inputPreprocessor?.mode).toBe('none');
+  });
+
+  it('an entity detector records its task, one label and its threshold; a detector without a threshold is rejected', async () => {
+    const spec = { ...setup.spec, labels: 1 };
+    const model = createScorer(spec, 'float32');
+    const { dir, meta } = await saved({ model, spec, task: 'entity-detector', detector: { threshold: 0.25 } });
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.meta.task).toBe('entity-detector');
+    expect(loaded.meta.labels).toEqual(['ENTITY']);
+    expect(loaded.meta.detector).toEqual({ threshold: 0.25 });
+    expect(loaded.model.K).toBe(1);
+    writeMeta(meta, { ...readMeta(meta), detector: null });
+    await expectUserError(() => loadCheckpoint(dir), `${meta}: an entity detector without 'detector.threshold'`);
+  });
+});

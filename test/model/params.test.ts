@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/math/random.js';
-import { DenseParams, denseSize, fillUniform, xavierInit } from '../../src/model/params.js';
+import { DenseParams, denseSize, fillUniform, initWeights, xavierBound, xavierInit } from '../../src/model/params.js';
 
 function stats(values: ArrayLike<number>): { mean: number; variance: number; maxAbs: number } {
   let sum = 0;
@@ -99,5 +99,44 @@ describe('xavierInit', () => {
     const s = stats(out);
     expect(s.maxAbs).toBeLessThanOrEqual(0.25);
     expect(Array.from(out).every((v) => v >= -0.25 && v < 0.25 && v !== 0)).toBe(true);
+  });
+});
+
+describe('initWeights', () => {
+  const shape = { D: 150, H: 200, K: 50 };
+
+  it('xavier is xavierInit: the same draws for the same seed', () => {
+    const a = new DenseParams(shape, 'float64');
+    const b = new DenseParams(shape, 'float64');
+    initWeights(a, 'xavier', 123, new Rng(8));
+    xavierInit(b, new Rng(8));
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    expect(xavierBound(150, 200)).toBeCloseTo(Math.sqrt(6 / 350), 15);
+  });
+
+  it('uniform draws W and U from U[−s, s] (variance s²/3), biases zero', () => {
+    const p = new DenseParams(shape, 'float64');
+    p.data.fill(7);
+    initWeights(p, 'uniform', 0.05, new Rng(3));
+    for (const view of [p.W, p.U]) {
+      const s = stats(view);
+      expect(s.maxAbs).toBeLessThanOrEqual(0.05);
+      expect(s.maxAbs).toBeGreaterThan(0.049);
+      expect(Math.abs(s.variance / (0.05 ** 2 / 3) - 1)).toBeLessThan(0.04);
+    }
+    expect(Array.from(p.b).every((v) => v === 0) && Array.from(p.c).every((v) => v === 0)).toBe(true);
+  });
+
+  it('normal draws W and U from N(0, s²): standard deviation s, about 0.3 % beyond 3s', () => {
+    const p = new DenseParams(shape, 'float64');
+    initWeights(p, 'normal', 0.2, new Rng(4));
+    const s = stats(p.W);
+    expect(Math.abs(Math.sqrt(s.variance) / 0.2 - 1)).toBeLessThan(0.02);
+    expect(Math.abs(s.mean)).toBeLessThan(0.005);
+    const beyond = Array.from(p.W).filter((v) => Math.abs(v) > 0.6).length / p.W.length;
+    // P(|z| > 3) = 0.27 %; 30 000 draws put the count within a few tenths of a percent
+    expect(beyond).toBeGreaterThan(0.0012);
+    expect(beyond).toBeLessThan(0.0045);
+    expect(Array.from(p.b).every((v) => v === 0)).toBe(true);
   });
 });
