@@ -2,7 +2,7 @@ import { ACTIVATION_NAMES, getActivation, type ActivationName } from '../math/ac
 import type { FloatArray } from '../math/matrix.js';
 import { Rng } from '../math/random.js';
 import { createTable, type EmbeddingTable } from '../model/embedding.js';
-import { fitPreprocessor } from '../model/preprocess.js';
+import { fitPreprocessor, type PreprocessMode } from '../model/preprocess.js';
 import { WindowScorer } from '../model/window-scorer.js';
 import { BatchLoss, type WindowBatch } from '../objective/batch-loss.js';
 import { createObjective, type Objective } from '../objective/index.js';
@@ -19,7 +19,7 @@ export interface GradcheckCase {
   /** The per-window loss; null for the entity detector, which has only the pair hinges. */
   loss: LossName | null;
   dropout: boolean;
-  preprocess: 'none' | 'whiten';
+  preprocess: PreprocessMode;
   regularization: 'none' | 'l2' | 'l1';
   /** Corrupted windows added to the batch: none (label corruption only), or centre-word replacements. */
   corruption: 'label' | 'center-word' | 'both';
@@ -82,7 +82,8 @@ export interface GradcheckReport {
 /**
  * The cases checked: every activation × loss × dropout {off, fixed mask} × preprocess
  * {none, whiten} × L2 {off, on}; then, per activation, centre-word corruption (alone and
- * with label corruption), the single-score entity detector, and L1.
+ * with label corruption), the single-score entity detector, L1, and the two diagonal
+ * preprocessing modes (center, standardize).
  */
 export function gradcheckCases(opts: Pick<GradcheckOptions, 'activations' | 'losses' | 'extras'>): GradcheckCase[] {
   const cases: GradcheckCase[] = [];
@@ -102,6 +103,8 @@ export function gradcheckCases(opts: Pick<GradcheckOptions, 'activations' | 'los
     cases.push({ ...plain, loss: null, corruption: 'both', task: 'entity-detector' });
     cases.push({ ...plain, loss: null, corruption: 'both', task: 'entity-detector', dropout: true, preprocess: 'whiten', regularization: 'l2' });
     cases.push({ ...plain, loss: 'max-margin-sum', corruption: 'label', task: 'tagger', regularization: 'l1' });
+    cases.push({ ...plain, loss: 'softmax', corruption: 'label', task: 'tagger', preprocess: 'center' });
+    cases.push({ ...plain, loss: 'softmax', corruption: 'label', task: 'tagger', preprocess: 'standardize' });
   }
   return cases;
 }
@@ -206,13 +209,13 @@ function drawInstance(opts: GradcheckOptions, c: GradcheckCase): Instance {
     const randomWindow = (out: Int32Array, row: number): void => {
       for (let i = 0; i < stride; i++) out[row * stride + i] = rng.int(tables[i % T].rows);
     };
-    if (c.preprocess === 'whiten') {
+    if (c.preprocess !== 'none') {
       // Fitted once on other random windows and then fixed, as training fits it before the first step.
       const fitRows = 400;
       const fitIds = new Int32Array(fitRows * stride);
       for (let n = 0; n < fitRows; n++) randomWindow(fitIds, n);
       const X = Float64Array.from(model.gatherInputs(fitIds, fitRows));
-      model.setPreprocessor(fitPreprocessor('whiten', model.D, () => [{ X, B: fitRows }], 1e-5));
+      model.setPreprocessor(fitPreprocessor(c.preprocess, model.D, () => [{ X, B: fitRows }], 1e-5));
     }
     const B = opts.batch;
     const centreWord = c.corruption === 'center-word' || c.corruption === 'both';

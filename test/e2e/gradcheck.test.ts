@@ -13,8 +13,8 @@ describe('ner-train gradcheck through the built CLI', () => {
     type Check = { activation: string; loss: string | null; dropout: boolean; preprocess: string; regularization: string; corruption: string; task: string };
     const key = (c: Check): string => `${c.activation}/${c.loss}/${c.dropout}/${c.preprocess}/${c.regularization}/${c.corruption}/${c.task}`;
     const cases = new Set(report.checks.map(key));
-    // 6 activations × (3 losses × 2 dropout × 2 preprocess × 2 L2 + 5 extra cases)
-    expect(cases.size).toBe(6 * (24 + 5));
+    // 6 activations × (3 losses × 2 dropout × 2 preprocess × 2 L2 + 7 extra cases)
+    expect(cases.size).toBe(6 * (24 + 7));
     const params = new Set(report.checks.map((c: { param: string }) => c.param));
     expect([...params].sort()).toEqual(['E.caps', 'E.word', 'U', 'W', 'b', 'c']);
   });
