@@ -9,12 +9,16 @@ import type { Rng } from '../math/random.js';
 export class UnigramSampler {
   private readonly probability: Float64Array;
   private readonly alias: Int32Array;
+  private readonly counts: Float64Array;
+  private readonly total: number;
 
   constructor(counts: ArrayLike<number>) {
     const n = counts.length;
     let total = 0;
     for (let i = 0; i < n; i++) total += counts[i];
     if (!(total > 0)) throw new RangeError('UnigramSampler: the counts sum to zero');
+    this.counts = Float64Array.from(counts);
+    this.total = total;
     this.probability = new Float64Array(n);
     this.alias = new Int32Array(n);
     const scaled = Float64Array.from({ length: n }, (_, i) => (counts[i] * n) / total);
@@ -41,13 +45,27 @@ export class UnigramSampler {
     return rng.uniform() < this.probability[i] ? i : this.alias[i];
   }
 
-  /** A draw different from `avoid` (unless the distribution has a single word). */
+  /**
+   * A draw from the distribution with `avoid` removed (renormalised); `avoid` itself only
+   * when no other word has mass. Rejection is O(1) unless `avoid` dominates, and then an
+   * exact O(V) scan takes over, so a frequent centre word still gets a real corruption.
+   */
   sampleOther(rng: Rng, avoid: number): number {
     for (let attempt = 0; attempt < 16; attempt++) {
       const word = this.sample(rng);
       if (word !== avoid) return word;
     }
-    return this.sample(rng);
+    const rest = this.total - (this.counts[avoid] ?? 0);
+    if (!(rest > 0)) return avoid;
+    let r = rng.uniform() * rest;
+    let last = avoid;
+    for (let i = 0; i < this.counts.length; i++) {
+      if (i === avoid || this.counts[i] <= 0) continue;
+      last = i;
+      r -= this.counts[i];
+      if (r < 0) return i;
+    }
+    return last;
   }
 }
 

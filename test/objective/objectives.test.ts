@@ -171,3 +171,110 @@ describe('createObjective', () => {
     expect(mm.loss(Float64Array.of(1, 0.75), Int32Array.of(0), 1, 2, null, 1)).toBe(0.25);
   });
 });
+
+describe('max-margin, max reduction (Crammer–Singer)', () => {
+  const cs = maxMargin(1, 'max');
+
+  it('hand example K=3: only the best wrong label counts (s=[0, 0.5, 0.2], gold 0)', () => {
+    // best wrong label 1: J = max(0, 1 + 0.5 − 0) = 1.5 (the sum reduction would give 2.7)
+    const a = run(cs, [0, 0.5, 0.2], [0], 3);
+    expect(a.loss).toBe(1.5);
+    expect(a.dS).toEqual([-1, 1, 0]);
+    const b = run(cs, [0, 0.5, 0.2], [0], 3, 0.25);
+    expect(b.loss).toBe(1.5); // never scaled
+    expect(b.dS).toEqual([-0.25, 0.25, 0]);
+    expect(run(maxMargin(1), [0, 0.5, 0.2], [0], 3).loss).toBeCloseTo(2.7, 14);
+  });
+
+  it('hand example K=4, batch of two with a non-zero gold label; second row does not violate', () => {
+    // row 0: s=[0.25, 1, −0.5, 0.75], gold 2: best wrong 1 → 1 + 1 − (−0.5) = 2.5; dS [0, +, −, 0]
+    // row 1: s=[2, 0.25, 0.5, 0.125], gold 0: best wrong 2 → 1 + 0.5 − 2 = −0.5 → 0
+    const a = run(cs, [0.25, 1, -0.5, 0.75, 2, 0.25, 0.5, 0.125], [2, 0], 4, 0.5);
+    expect(a.loss).toBe(2.5);
+    expect(a.dS).toEqual([0, 0.5, -0.5, 0, 0, 0, 0, 0]);
+    // gold at the last column, best wrong label first: s=[3, 1, 2, 2.5], gold 3 → 1 + 3 − 2.5 = 1.5
+    const b = run(cs, [3, 1, 2, 2.5], [3], 4, 2);
+    expect(b.loss).toBe(1.5);
+    expect(b.dS).toEqual([2, 0, 0, -2]);
+  });
+
+  it('non-violating rows give loss 0 and dS all 0 (including exactly on the margin)', () => {
+    // 1 + 1 − 3 = −1
+    const a = run(cs, [3, 1, 0], [0], 3);
+    expect(a.loss).toBe(0);
+    expect(a.dS).toEqual([0, 0, 0]);
+    // 1 + 1 − 2 = 0: on the margin counts as not violating
+    const b = run(cs, [0, 1, 2, 0.5], [2], 4, 0.5);
+    expect(b.loss).toBe(0);
+    expect(b.dS).toEqual([0, 0, 0, 0]);
+  });
+
+  it('K=2 coincides with the sum reduction', () => {
+    const scores = [0.3, 0.1, -0.4, 0.6, 2, -1];
+    const gold = [1, 0, 0];
+    const a = run(cs, scores, gold, 2, 0.5);
+    const b = run(maxMargin(1), scores, gold, 2, 0.5);
+    expect(a.loss).toBeCloseTo(b.loss, 14);
+    expect(a.dS).toEqual(b.dS);
+  });
+
+  it('dS matches central differences of the summed loss away from kinks', () => {
+    for (const [seed, K] of [[3, 3], [8, 4], [13, 6]] as const) {
+      const rng = new Rng(seed);
+      const B = 6;
+      const scores = Array.from({ length: B * K }, () => rng.range(-2, 2));
+      const gold = Array.from({ length: B }, () => rng.int(K));
+      expect(cs.kinkDistance(Float64Array.from(scores), Int32Array.from(gold), B, K)).toBeGreaterThan(1e-4);
+      const { loss, dS } = run(cs, scores, gold, K);
+      expect(loss).toBeGreaterThan(0);
+      expectAllClose(dS, numericGrad(cs, scores, gold, K), 6);
+      // each row's gradient sums to zero (one +1 and one −1, or nothing)
+      for (let n = 0; n < B; n++) expect(dS.slice(n * K, (n + 1) * K).reduce((s, v) => s + v, 0)).toBe(0);
+    }
+  });
+
+  it('kinkDistance covers the hinge and the tie between the two best wrong labels', () => {
+    // s=[2, 1.1, 0, −3], gold 0: hinge |1 + 1.1 − 2| = 0.1, tie gap 1.1 − 0 = 1.1 → 0.1
+    expect(cs.kinkDistance(Float64Array.of(2, 1.1, 0, -3), Int32Array.of(0), 1, 4)).toBeCloseTo(0.1, 14);
+    // s=[0, 1, 0.95, −2], gold 0: hinge |1 + 1 − 0| = 2, tie gap 1 − 0.95 = 0.05 → 0.05
+    expect(cs.kinkDistance(Float64Array.of(0, 1, 0.95, -2), Int32Array.of(0), 1, 4)).toBeCloseTo(0.05, 14);
+    // the sum reduction has no tie kink there: its hinges are |1 + 1| = 2, |1 + 0.95| = 1.95, |1 − 2| = 1 → 1
+    expect(maxMargin(1).kinkDistance(Float64Array.of(0, 1, 0.95, -2), Int32Array.of(0), 1, 4)).toBeCloseTo(1, 14);
+    // an exact tie between the two best wrong labels is a kink: distance 0
+    expect(cs.kinkDistance(Float64Array.of(5, 1, 1, 0), Int32Array.of(0), 1, 4)).toBe(0);
+    // the tie is between the best two wrong labels, never with the gold label (gold 1 here, wrong 0.5 vs −1)
+    expect(cs.kinkDistance(Float64Array.of(0.5, 0.5, -1), Int32Array.of(1), 1, 3)).toBeCloseTo(1, 14);
+    // K = 2: only the hinge
+    expect(cs.kinkDistance(Float64Array.of(1, 0.25), Int32Array.of(0), 1, 2)).toBeCloseTo(0.25, 14);
+    // minimum over rows
+    const S = Float64Array.of(2, 1.1, 0, -3, 0, 1, 0.95, -2);
+    expect(cs.kinkDistance(S, Int32Array.of(0, 0), 2, 4)).toBeCloseTo(0.05, 14);
+  });
+
+  it('at a tie of the two best wrong labels the one-sided derivatives differ (a real kink)', () => {
+    // s=[0, 1, 1], gold 0 violates; raising s_1 raises J at rate 1, lowering it leaves J = 1 + s_2 − s_0
+    const h = 1e-6;
+    const value = (s: number[]): number => cs.loss(Float64Array.from(s), Int32Array.of(0), 1, 3, null, 1);
+    const right = (value([0, 1 + h, 1]) - value([0, 1, 1])) / h;
+    const left = (value([0, 1, 1]) - value([0, 1 - h, 1])) / h;
+    expect(right).toBeCloseTo(1, 6);
+    expect(left).toBeCloseTo(0, 6);
+  });
+});
+
+describe('createObjective with a reduction', () => {
+  it("reduction 'max' gives Crammer–Singer, the default and 'sum' give Weston–Watkins", () => {
+    const S = Float64Array.of(0, 0.5, 0.2);
+    const gold = Int32Array.of(0);
+    const max = createObjective({ loss: 'max-margin', margin: 1, reduction: 'max' });
+    expect(max.name).toBe('max-margin');
+    expect(max.loss(S, gold, 1, 3, null, 1)).toBe(1.5);
+    expect(createObjective({ loss: 'max-margin', margin: 1, reduction: 'sum' }).loss(S, gold, 1, 3, null, 1)).toBeCloseTo(2.7, 14);
+    expect(createObjective({ loss: 'max-margin', margin: 1 }).loss(S, gold, 1, 3, null, 1)).toBeCloseTo(2.7, 14);
+    // the margin reaches the max reduction: Δ = 0.25 → 0.25 + 0.5 − 0 = 0.75
+    expect(createObjective({ loss: 'max-margin', margin: 0.25, reduction: 'max' }).loss(S, gold, 1, 3, null, 1)).toBe(0.75);
+    const dS = new Float64Array(3);
+    max.loss(S, gold, 1, 3, dS, 1);
+    expect(Array.from(dS)).toEqual([-1, 1, 0]);
+  });
+});
