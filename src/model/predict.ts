@@ -3,31 +3,33 @@ import { convertTags, type TagScheme } from '../data/tags.js';
 import type { EncodedWindows } from '../data/windows.js';
 import type { WindowScorer } from './window-scorer.js';
 
-/** The best-scoring label of every window, scored `batchSize` windows at a time. */
-export function predictLabelIds(model: WindowScorer, windows: EncodedWindows, batchSize: number): Int32Array {
+/** Scores every window, `batchSize` at a time, handing each B×K block to `visit` with the index of its first window. */
+function scoreInBatches(model: WindowScorer, windows: EncodedWindows, batchSize: number, visit: (S: ArrayLike<number>, start: number, B: number) => void): void {
   const { count, positions, tables } = windows;
-  const K = model.K;
   const stride = positions * tables;
-  const out = new Int32Array(count);
   for (let start = 0; start < count; start += batchSize) {
     const B = Math.min(batchSize, count - start);
-    const S = model.forward(windows.ids.subarray(start * stride, (start + B) * stride), B, false);
-    for (let n = 0; n < B; n++) out[start + n] = argmax(S, n * K, K);
+    visit(model.forward(windows.ids.subarray(start * stride, (start + B) * stride), B, false), start, B);
   }
+}
+
+/** The best-scoring label of every window. */
+export function predictLabelIds(model: WindowScorer, windows: EncodedWindows, batchSize: number): Int32Array {
+  const K = model.K;
+  const out = new Int32Array(windows.count);
+  scoreInBatches(model, windows, batchSize, (S, start, B) => {
+    for (let n = 0; n < B; n++) out[start + n] = argmax(S, n * K, K);
+  });
   return out;
 }
 
 /** The single score of every window (a K = 1 scorer: the entity detector). */
 export function predictScores(model: WindowScorer, windows: EncodedWindows, batchSize: number): Float32Array {
-  const { count, positions, tables } = windows;
   const K = model.K;
-  const stride = positions * tables;
-  const out = new Float32Array(count);
-  for (let start = 0; start < count; start += batchSize) {
-    const B = Math.min(batchSize, count - start);
-    const S = model.forward(windows.ids.subarray(start * stride, (start + B) * stride), B, false);
+  const out = new Float32Array(windows.count);
+  scoreInBatches(model, windows, batchSize, (S, start, B) => {
     for (let n = 0; n < B; n++) out[start + n] = S[n * K];
-  }
+  });
   return out;
 }
 
