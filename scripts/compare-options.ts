@@ -3,7 +3,8 @@
  * epochs for each optimiser and each activation, everything else as configs/conll2003.yaml
  * says. Each run is the real CLI (`node bin/ner-train.js train --json`), two at a time.
  *
- *   npx tsx scripts/compare-options.ts [--epochs 3] [--jobs 2] [--data DIR] [--out runs/compare]
+ *   npx tsx scripts/compare-options.ts [--epochs 3] [--jobs 2] [--data DIR] [--out runs/compare] [--readme]
+ *   npx tsx scripts/compare-options.ts --table-only [--out DIR] [--readme]   (re-render OUT/results.json)
  *
  * DIR holds conll2003/{train,dev}.txt and embeddings/glove.6B.100d.top40k-conll.txt
  * (default: $NER_TRAIN_SHARED_DATA or ../shared/data). Prints a Markdown table and writes
@@ -23,9 +24,10 @@ const { values: flags } = parseArgs({
     data: { type: 'string', default: process.env.NER_TRAIN_SHARED_DATA ?? join(ROOT, '../shared/data') },
     out: { type: 'string', default: join(ROOT, 'runs/compare') },
     readme: { type: 'boolean', default: false },
+    'table-only': { type: 'boolean', default: false },
   },
 });
-const epochs = Number(flags.epochs);
+let epochs = Number(flags.epochs);
 const jobs = Number(flags.jobs);
 const dataDir = resolve(flags.data);
 
@@ -108,25 +110,35 @@ async function runAll(): Promise<Outcome[]> {
   return outcomes;
 }
 
+/** Dev F1 per epoch, the best in bold; wall times are left to results.json (runs share the cores). */
 function markdown(outcomes: Outcome[]): string {
   const pct = (x: number): string => (100 * x).toFixed(2);
   const lines = [
-    `| varied | choice | ${Array.from({ length: epochs }, (_, e) => `dev F1 after epoch ${e + 1}`).join(' | ')} | time |`,
-    `|---|---|${'---:|'.repeat(epochs)}---:|`,
+    `| varied | choice | ${Array.from({ length: epochs }, (_, e) => `epoch ${e + 1}`).join(' | ')} |`,
+    `|---|---|${'---:|'.repeat(epochs)}`,
   ];
   for (const o of outcomes) {
-    lines.push(`| ${o.group} | ${o.name} | ${o.dev_f1.map(pct).join(' | ')} | ${Math.round(o.seconds)} s |`);
+    const cells = o.dev_f1.map((f1) => (f1 === o.best_f1 ? `**${pct(f1)}**` : pct(f1)));
+    lines.push(`| ${o.group} | ${o.name} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
 
-const started = Date.now();
-const outcomes = await runAll();
+const resultsPath = join(resolve(flags.out), 'results.json');
+let outcomes: Outcome[];
+if (flags['table-only']) {
+  const saved = JSON.parse(readFileSync(resultsPath, 'utf8')) as { epochs: number; outcomes: Outcome[] };
+  epochs = saved.epochs;
+  outcomes = saved.outcomes;
+} else {
+  const started = Date.now();
+  outcomes = await runAll();
+  mkdirSync(resolve(flags.out), { recursive: true });
+  writeFileSync(resultsPath, `${JSON.stringify({ epochs, outcomes }, null, 2)}\n`);
+  process.stderr.write(`${variants.length} runs in ${Math.round((Date.now() - started) / 1000)} s\n`);
+}
 const table = markdown(outcomes);
-mkdirSync(resolve(flags.out), { recursive: true });
-writeFileSync(join(resolve(flags.out), 'results.json'), `${JSON.stringify({ epochs, outcomes }, null, 2)}\n`);
 process.stdout.write(`${table}\n`);
-process.stderr.write(`${variants.length} runs in ${Math.round((Date.now() - started) / 1000)} s\n`);
 
 if (flags.readme) {
   const readmePath = join(ROOT, 'README.md');
