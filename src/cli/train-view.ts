@@ -24,14 +24,19 @@ export function trainView(term: Terminal): (event: TrainEvent) => void {
   };
 
   return (event) => {
-    if (event.type !== 'reading') clearStatus();
+    if (event.type !== 'reading' && event.type !== 'fitting') clearStatus();
+    const showStatus = (text: string): void => {
+      if (!term.interactive) return;
+      clearStatus();
+      err.write(text);
+      status = true;
+    };
     switch (event.type) {
       case 'reading':
-        if (term.interactive) {
-          clearStatus();
-          err.write(`reading ${event.what} ${displayPath(event.path)} …`);
-          status = true;
-        }
+        showStatus(`reading ${event.what} ${displayPath(event.path)} …`);
+        break;
+      case 'fitting':
+        showStatus(`fitting ${event.mode} preprocessing on ${formatCount(event.windows)} training windows …`);
         break;
       case 'data': {
         const d = event.data;
@@ -70,6 +75,7 @@ export function trainView(term: Terminal): (event: TrainEvent) => void {
         break;
       case 'evaluating':
         stopBar();
+        showStatus(`epoch ${event.epoch}: scoring dev …`);
         break;
       case 'epoch-end': {
         stopBar();

@@ -47,6 +47,7 @@ export interface DataSummary {
 export type TrainEvent =
   | { type: 'reading'; what: 'train' | 'dev' | 'embeddings'; path: string }
   | { type: 'data'; data: DataSummary }
+  | { type: 'fitting'; mode: string; windows: number }
   | { type: 'epoch-start'; epoch: number; epochs: number; steps: number }
   | { type: 'progress'; epoch: number; step: number; steps: number; loss: number; tokensPerS: number; lr: number }
   | { type: 'evaluating'; epoch: number }

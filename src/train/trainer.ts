@@ -46,6 +46,10 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
 
   const data = await prepareData(config, (what, path) => emit({ type: 'reading', what, path }));
   const rng = new Rng(config.seed);
+  // Fitting whitening on CoNLL-sized data takes seconds of synchronous work: say so first.
+  if (config.preprocess.mode !== 'none') {
+    emit({ type: 'fitting', mode: config.preprocess.mode, windows: Math.min(config.preprocess.fit_windows, data.train.windows.count) });
+  }
   const setup = setupTraining(config, data, rng);
   const { model, spec } = setup;
   const summary = dataSummary(data, model);
