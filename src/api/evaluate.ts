@@ -2,8 +2,11 @@ import { readConllFile } from '../data/conll.js';
 import { detectScheme, tagPrefix, tagType, type TagScheme } from '../data/tags.js';
 import { conllevalLines } from '../eval/conll-output.js';
 import { bestThreshold, scoreDetector, type DetectorScores } from '../eval/detector.js';
+import { TokenConfusion, type ConfusionMatrix } from '../eval/confusion.js';
 import { EntityScorer, type EntityScores } from '../eval/metrics.js';
+import { knownWordPredicate, OovScorer, type OovScores } from '../eval/oov.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import type { DecodeMode } from '../decode/decoder.js';
 import { Tagger } from './tagger.js';
 
 export interface EvaluateOptions {
@@ -12,11 +15,23 @@ export interface EvaluateOptions {
   /** Also write `token gold predicted` lines, the input conlleval.pl reads. */
   writePredictions?: string;
   scheme?: TagScheme | 'auto';
+  /** Decode differently from how the checkpoint was trained (default: as trained). */
+  decode?: DecodeMode;
 }
 
 export interface EvaluateResult extends EntityScores {
   task: 'tagger';
+  /** The decoding used: the checkpoint's, unless overridden. */
+  decode: DecodeMode;
   scheme: TagScheme;
+  /** Token confusion matrix over tag strings as written in `scheme`: rows gold, columns predicted. */
+  confusion: ConfusionMatrix;
+  /**
+   * Entity P/R/F1 split by vocabulary status: a chunk is out of vocabulary when any of its
+   * tokens maps to <unk> in the checkpoint's vocabulary (see src/eval/oov.ts). The two
+   * groups' counts add up to gold_entities, predicted_entities and correct_entities.
+   */
+  oov: OovScores;
 }
 
 /** An entity detector scored on a file: entity-word P/R/F1 at the checkpoint's threshold (chosen on dev), and ranking accuracy. */
@@ -30,7 +45,7 @@ export interface DetectorEvaluateResult extends DetectorScores {
 
 /** Tags a CoNLL file with a checkpoint and scores it: by conlleval's rules (tagger) or per entity word (detector). */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult | DetectorEvaluateResult> {
-  const tagger = await Tagger.load(options.checkpoint);
+  const tagger = await Tagger.load(options.checkpoint, options.decode);
   const sentences = await readConllFile(options.data);
   const scheme = options.scheme && options.scheme !== 'auto' ? options.scheme : evaluationScheme(sentences.map((s) => s.tags), tagger.scheme);
   const predicted = tagger.tag(sentences, scheme);
@@ -50,8 +65,15 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     };
   }
   const scorer = new EntityScorer(scheme);
-  sentences.forEach((s, i) => scorer.add(s.tags, predicted[i]));
-  return { task: 'tagger', ...scorer.result(), scheme };
+  const confusion = new TokenConfusion();
+  const { vocab, meta } = tagger.checkpoint;
+  const oov = new OovScorer(scheme, knownWordPredicate(vocab, meta.word_normalisation));
+  sentences.forEach((s, i) => {
+    scorer.add(s.tags, predicted[i]);
+    confusion.add(s.tags, predicted[i]);
+    oov.add(s.tokens, s.tags, predicted[i]);
+  });
+  return { task: 'tagger', decode: tagger.decoder.mode, ...scorer.result(), scheme, confusion: confusion.result(), oov: oov.result() };
 }
 
 /**

@@ -1,7 +1,9 @@
 import { DETECTOR_LABEL, loadCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { convertTags, spansFromTags, type Span, type TagScheme } from '../data/tags.js';
 import { encodeWindows, type EncodedWindows, type WindowFeatures } from '../data/windows.js';
-import { predictLabelIds, predictScores, sentenceTags } from '../model/predict.js';
+import { createDecoder, decodeLabelIds, type DecodeMode, type Decoder } from '../decode/decoder.js';
+import { UserError } from '../errors.js';
+import { predictScores, sentenceTags } from '../model/predict.js';
 
 /**
  * A trained checkpoint ready to tag tokenised sentences. A tagger checkpoint gives each
@@ -10,14 +12,27 @@ import { predictLabelIds, predictScores, sentenceTags } from '../model/predict.j
  */
 export class Tagger {
   readonly features: WindowFeatures;
+  /** Greedy, constrained or learned Viterbi, as the checkpoint was trained and selected with. */
+  readonly decoder: Decoder;
 
-  constructor(readonly checkpoint: Checkpoint, readonly batchSize = 512) {
-    const { model, word_normalisation } = checkpoint.meta;
+  /** `decode` overrides the checkpoint's decoding (e.g. constrained Viterbi for a greedily trained model). */
+  constructor(readonly checkpoint: Checkpoint, readonly batchSize = 512, decode?: DecodeMode) {
+    const { model, word_normalisation, labels } = checkpoint.meta;
     this.features = { halfWidth: model.halfWidth, caps: model.capsDim > 0, norm: word_normalisation };
+    const mode = decode ?? checkpoint.meta.decode;
+    if (mode === 'learned' && !checkpoint.transitions) {
+      throw new UserError(`decode learned needs a checkpoint trained with decode.mode: learned; this one was trained with ${checkpoint.meta.decode}`, {
+        hint: 'use --decode greedy or constrained',
+      });
+    }
+    if (mode !== 'greedy' && checkpoint.meta.task === 'entity-detector') {
+      throw new UserError('an entity detector scores words one at a time: only greedy decoding applies');
+    }
+    this.decoder = createDecoder(mode, labels, checkpoint.transitions);
   }
 
-  static async load(dir: string): Promise<Tagger> {
-    return new Tagger(await loadCheckpoint(dir));
+  static async load(dir: string, decode?: DecodeMode): Promise<Tagger> {
+    return new Tagger(await loadCheckpoint(dir), 512, decode);
   }
 
   /** The scheme of the data the model was trained on: predictions are written in it by default. */
@@ -39,7 +54,7 @@ export class Tagger {
     if (sentences.length === 0) return [];
     const windows = this.encode(sentences);
     if (this.isDetector) return this.detectorTags(predictScores(this.checkpoint.model, windows, this.batchSize), windows, scheme);
-    const ids = predictLabelIds(this.checkpoint.model, windows, this.batchSize);
+    const ids = decodeLabelIds(this.checkpoint.model, windows, this.batchSize, this.decoder);
     return sentenceTags(ids, windows.sentenceStarts, this.checkpoint.labels, scheme);
   }
 

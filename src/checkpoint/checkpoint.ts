@@ -8,7 +8,9 @@ import { Vocabulary, type WordNormalisation } from '../data/vocab.js';
 import { fileError, UserError } from '../errors.js';
 import { resolveCheckpointDir, replaceDirAtomic } from '../io/atomic.js';
 import { createScorer, type ModelSpec } from '../model/create.js';
+import type { DecodeMode } from '../decode/decoder.js';
 import { noPreprocessing, type PreprocessMode, type Preprocessor } from '../model/preprocess.js';
+import { TransitionParams } from '../model/transitions.js';
 import type { WindowScorer } from '../model/window-scorer.js';
 import { VERSION } from '../version.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
@@ -41,6 +43,8 @@ export interface CheckpointMeta {
   preprocess: { mode: PreprocessMode; eps: number };
   /** Entity detector: score > threshold means "entity word" (chosen on dev). */
   detector: { threshold: number } | null;
+  /** How scores become tags; 'learned' stores the transition scores as tensors transitions.start and transitions.matrix. */
+  decode: DecodeMode;
   epoch: number;
   step: number;
   dev: { precision: number; recall: number; f1: number } | null;
@@ -50,6 +54,8 @@ export interface CheckpointMeta {
 export interface Checkpoint {
   meta: CheckpointMeta;
   model: WindowScorer;
+  /** The learned transition scores (decode 'learned'), else null. */
+  transitions: TransitionParams | null;
   vocab: Vocabulary;
   labels: LabelSet;
 }
@@ -61,6 +67,7 @@ export type CheckpointState = Omit<
 > & {
   model: WindowScorer;
   preprocessor: Preprocessor;
+  transitions: TransitionParams | null;
   spec: ModelSpec;
   vocab: Vocabulary;
   labels: LabelSet;
@@ -70,6 +77,11 @@ export type CheckpointState = Omit<
 export async function saveCheckpoint(dir: string, state: CheckpointState): Promise<void> {
   const tensors = modelTensors(state.model);
   for (const [name, tensor] of preprocessTensors(state.preprocessor)) tensors.set(name, tensor);
+  if (state.transitions) {
+    const { K } = state.transitions;
+    tensors.set('transitions.start', { dtype: 'F32', shape: [K], data: asFloat32(state.transitions.start) });
+    tensors.set('transitions.matrix', { dtype: 'F32', shape: [K, K], data: asFloat32(state.transitions.trans) });
+  }
   const weights = encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT });
   const meta: CheckpointMeta = {
     format: CHECKPOINT_FORMAT,
@@ -86,6 +98,7 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     task: state.task,
     preprocess: { mode: state.preprocessor.mode, eps: state.preprocessor.eps },
     detector: state.detector,
+    decode: state.decode,
     epoch: state.epoch,
     step: state.step,
     dev: state.dev,
@@ -141,7 +154,8 @@ export async function loadCheckpoint(dirGiven: string): Promise<Checkpoint> {
     expected.data.set(found.data);
   }
   model.setPreprocessor(readPreprocessor(meta, tensors, model.D, weightsPath));
-  return { meta, model, vocab, labels: new LabelSet(meta.labels) };
+  const transitions = meta.decode === 'learned' ? readTransitions(tensors, model.K, weightsPath) : null;
+  return { meta, model, transitions, vocab, labels: new LabelSet(meta.labels) };
 }
 
 /** The single "label" of an entity detector's checkpoint: its one score. */
@@ -153,6 +167,22 @@ function preprocessTensors(p: Preprocessor): Map<string, Tensor> {
   out.set('preprocess.mean', { dtype: 'F64', shape: [p.D], data: p.mean });
   if (p.transform) out.set('preprocess.transform', { dtype: 'F64', shape: p.mode === 'whiten' ? [p.D, p.D] : [p.D], data: p.transform });
   return out;
+}
+
+function readTransitions(tensors: Map<string, Tensor>, K: number, weightsPath: string): TransitionParams {
+  const transitions = new TransitionParams(K, 'float32');
+  for (const [name, target, shape] of [
+    ['transitions.start', transitions.start, [K]],
+    ['transitions.matrix', transitions.trans, [K, K]],
+  ] as const) {
+    const found = tensors.get(name);
+    if (!found) throw new UserError(`${weightsPath}: tensor '${name}' is missing (meta.json records decode learned)`);
+    if (found.dtype !== 'F32' || found.shape.join('x') !== shape.join('x')) {
+      throw new UserError(`${weightsPath}: tensor '${name}' is ${found.dtype}[${found.shape.join(', ')}], expected F32[${shape.join(', ')}]`);
+    }
+    target.set(found.data);
+  }
+  return transitions;
 }
 
 function readPreprocessor(meta: CheckpointMeta, tensors: Map<string, Tensor>, D: number, weightsPath: string): Preprocessor {
@@ -210,7 +240,7 @@ function parseMeta(text: string, path: string): CheckpointMeta {
   if (!Array.isArray(meta.labels) || typeof meta.model !== 'object' || meta.model === null) {
     throw new UserError(`${path}: 'labels' or 'model' is missing`);
   }
-  if (meta.format_version === 1) return { ...meta, task: 'tagger', preprocess: { mode: 'none', eps: 0 }, detector: null };
+  if (meta.format_version === 1) return { ...meta, task: 'tagger', preprocess: { mode: 'none', eps: 0 }, detector: null, decode: 'greedy' };
   const modes: readonly unknown[] = ['none', 'center', 'standardize', 'whiten'];
   if (typeof meta.preprocess !== 'object' || meta.preprocess === null || !modes.includes(meta.preprocess.mode)) {
     throw new UserError(`${path}: 'preprocess' is missing or names an unknown mode`);
@@ -219,7 +249,11 @@ function parseMeta(text: string, path: string): CheckpointMeta {
   if (meta.task === 'entity-detector' && typeof meta.detector?.threshold !== 'number') {
     throw new UserError(`${path}: an entity detector without 'detector.threshold'`);
   }
-  return meta;
+  // Checkpoints written before decoding was configurable decoded greedily.
+  const decode: unknown = meta.decode ?? 'greedy';
+  const decodeModes: readonly unknown[] = ['greedy', 'constrained', 'learned'];
+  if (!decodeModes.includes(decode)) throw new UserError(`${path}: 'decode' names an unknown mode`);
+  return { ...meta, decode: decode as DecodeMode };
 }
 
 async function readText(path: string, checkpointDir: string): Promise<string> {

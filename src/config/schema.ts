@@ -201,6 +201,16 @@ const schedule = z
   .prefault({})
   .describe('learning-rate schedule');
 
+const decode = z
+  .strictObject({
+    mode: z
+      .enum(['greedy', 'constrained', 'learned'])
+      .default('greedy')
+      .describe('greedy = each token its best label; constrained = Viterbi over the window scores excluding moves the tag scheme forbids (I-X after O); learned = a trained K x K transition matrix added to the window scores, trained at sentence level (max-margin: structured hinge with loss-augmented Viterbi; softmax: sentence log-likelihood), decoded by constrained Viterbi'),
+  })
+  .prefault({})
+  .describe('how window scores become a tag sequence');
+
 const training = z
   .strictObject({
     epochs: z.int().min(1).default(10).describe('passes over the training data'),
@@ -234,6 +244,7 @@ export const ConfigSchema = z
     regularization,
     optimizer,
     schedule,
+    decode,
     training,
     output,
   })
@@ -245,6 +256,16 @@ export const ConfigSchema = z
         path: ['objective', 'corruption'],
         message: `${config.objective.corruption} corruption needs objective.loss: max-margin (softmax scores the true window's label only)`,
       });
+    }
+    if (config.decode.mode === 'learned' && config.objective.corruption !== 'label') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['objective', 'corruption'],
+        message: `learned decoding trains whole sentences against their best wrong tag sequence; ${config.objective.corruption} corruption has no meaning there (use label)`,
+      });
+    }
+    if (config.task === 'entity-detector' && config.decode.mode !== 'greedy') {
+      ctx.addIssue({ code: 'custom', path: ['decode', 'mode'], message: 'the entity detector scores words one at a time: decode.mode must be greedy' });
     }
     if (config.task === 'entity-detector' && config.objective.loss !== 'max-margin') {
       ctx.addIssue({

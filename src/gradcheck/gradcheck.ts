@@ -4,14 +4,22 @@ import { Rng } from '../math/random.js';
 import { createTable, type EmbeddingTable } from '../model/embedding.js';
 import { fitPreprocessor, type PreprocessMode } from '../model/preprocess.js';
 import { WindowScorer } from '../model/window-scorer.js';
+import { TransitionParams } from '../model/transitions.js';
 import { BatchLoss, type WindowBatch } from '../objective/batch-loss.js';
+import { SentenceBatchLoss, type SentenceBatch } from '../objective/sentence-batch-loss.js';
 import { createObjective, type Objective } from '../objective/index.js';
 import { MarginPairs } from '../objective/pairs.js';
 import { Regularizer, type RegularizationOptions } from '../objective/regularization.js';
 
-/** The per-window objectives: max-margin with each reduction over the wrong labels, and softmax. */
-export type LossName = 'max-margin-sum' | 'max-margin-max' | 'softmax';
+/**
+ * The objectives: per window, max-margin with each reduction over the wrong labels and
+ * softmax; per sentence (learned transitions), the structured hinge and the sentence
+ * log-likelihood.
+ */
+export type LossName = 'max-margin-sum' | 'max-margin-max' | 'softmax' | 'sentence-margin' | 'sentence-log-likelihood';
+/** The per-window losses of the full grid. */
 export const LOSS_NAMES: readonly LossName[] = ['max-margin-sum', 'max-margin-max', 'softmax'];
+const SENTENCE_LOSSES: readonly LossName[] = ['sentence-margin', 'sentence-log-likelihood'];
 
 /** One configuration of the network and its objective whose gradient is checked. */
 export interface GradcheckCase {
@@ -105,6 +113,10 @@ export function gradcheckCases(opts: Pick<GradcheckOptions, 'activations' | 'los
     cases.push({ ...plain, loss: 'max-margin-sum', corruption: 'label', task: 'tagger', regularization: 'l1' });
     cases.push({ ...plain, loss: 'softmax', corruption: 'label', task: 'tagger', preprocess: 'center' });
     cases.push({ ...plain, loss: 'softmax', corruption: 'label', task: 'tagger', preprocess: 'standardize' });
+    for (const loss of SENTENCE_LOSSES) {
+      cases.push({ ...plain, loss, corruption: 'label', task: 'tagger' });
+      cases.push({ ...plain, loss, corruption: 'label', task: 'tagger', dropout: true, preprocess: 'whiten', regularization: 'l2' });
+    }
   }
   return cases;
 }
@@ -125,6 +137,7 @@ export function runGradcheck(options: Partial<GradcheckOptions> = {}): Gradcheck
 /** A short label for a case, as the CLI table prints it. */
 export function caseLabel(c: GradcheckCase): string {
   const parts: string[] = [c.activation, c.task === 'entity-detector' ? 'detector' : (c.loss ?? 'pairs only')];
+  if (c.loss === 'sentence-margin' || c.loss === 'sentence-log-likelihood') parts.push('learned transitions');
   if (c.corruption !== 'label') parts.push(`corrupt ${c.corruption}`);
   if (c.dropout) parts.push('dropout');
   if (c.preprocess !== 'none') parts.push(c.preprocess);
@@ -134,10 +147,13 @@ export function caseLabel(c: GradcheckCase): string {
 
 interface Instance {
   model: WindowScorer;
-  loss: BatchLoss;
-  batch: WindowBatch;
-  train: boolean;
-  dS: Float64Array;
+  /** J at the current parameters, with its gradients left in the model (and in `extra`). */
+  objective(): number;
+  /** Distance of the nearest kink of the objective. */
+  kinkDistance(): number;
+  rows: number;
+  /** Parameters outside the scorer (the transition scores) with their gradient buffers. */
+  extra: { name: string; values: FloatArray; grad: FloatArray }[];
 }
 
 function checkCase(opts: GradcheckOptions, c: GradcheckCase): ParamCheck[] {
@@ -148,6 +164,7 @@ function checkCase(opts: GradcheckOptions, c: GradcheckCase): ParamCheck[] {
   const targets: { name: string; values: FloatArray; grad: FloatArray }[] = [
     ...instance.model.params.entries().map((e) => ({ name: e.name, values: e.view, grad: analytic.dense[e.name] })),
     ...instance.model.tables.map((t, i) => ({ name: `E.${t.name}`, values: t.data, grad: analytic.tables[i] })),
+    ...instance.extra.map((x, i) => ({ name: x.name, values: x.values, grad: analytic.extra[i] })),
   ];
   for (const target of targets) {
     const indices = sampleIndices(target.values.length, opts.maxEntriesPerParam, rng);
@@ -162,7 +179,7 @@ function checkCase(opts: GradcheckOptions, c: GradcheckCase): ParamCheck[] {
 }
 
 function objectiveFor(loss: LossName | null, margin: number): Objective | null {
-  if (loss === null) return null;
+  if (loss === null || loss === 'sentence-margin' || loss === 'sentence-log-likelihood') return null;
   if (loss === 'softmax') return createObjective({ loss, margin });
   return createObjective({ loss: 'max-margin', margin, reduction: loss === 'max-margin-max' ? 'max' : 'sum' });
 }
@@ -248,17 +265,56 @@ function drawInstance(opts: GradcheckOptions, c: GradcheckCase): Instance {
       const mask = model.dropoutMask(batch.rows);
       for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < 0.5 ? 2 : 0;
     }
-    const loss = new BatchLoss(detector ? null : objectiveFor(c.loss, opts.margin), opts.margin, new Regularizer(regularizationFor(c.regularization)));
-    const instance: Instance = { model, loss, batch, train: c.dropout, dS: new Float64Array(maxRows * K) };
+    const regularizer = new Regularizer(regularizationFor(c.regularization));
+    const sentenceLevel = c.loss === 'sentence-margin' || c.loss === 'sentence-log-likelihood';
+    const instance = sentenceLevel
+      ? sentenceInstance(model, batch, c, opts, regularizer, rng)
+      : windowInstance(model, batch, new BatchLoss(detector ? null : objectiveFor(c.loss, opts.margin), opts.margin, regularizer), c.dropout, maxRows * K);
     if (clearOfKinks(instance, clearance)) return instance;
   }
   throw new Error(`gradcheck: could not draw an instance clear of the kinks for ${caseLabel(c)}`);
 }
 
+function windowInstance(model: WindowScorer, batch: WindowBatch, loss: BatchLoss, train: boolean, scratch: number): Instance {
+  const dS = new Float64Array(scratch);
+  return {
+    model,
+    rows: batch.rows,
+    extra: [],
+    // With gradients: the embedding penalty covers the rows the backward pass names.
+    objective: () => loss.evaluate(model, batch, train, true, dS),
+    kinkDistance: () => loss.kinkDistance(model, batch, train),
+  };
+}
+
+/**
+ * The batch's true windows read as two sentences (rows [0, 2) and [2, B)) with learned
+ * transition scores, for the sentence-level losses; the transitions are checked too.
+ */
+function sentenceInstance(model: WindowScorer, windows: WindowBatch, c: GradcheckCase, opts: GradcheckOptions, regularizer: Regularizer, rng: Rng): Instance {
+  const B = windows.B;
+  const transitions = new TransitionParams(model.K, 'float64');
+  for (const view of [transitions.start, transitions.trans]) for (let i = 0; i < view.length; i++) view[i] = rng.range(-0.5, 0.5);
+  const batch: SentenceBatch = { ids: windows.ids, rows: B, gold: windows.gold, starts: Int32Array.of(0, 2, B), sentences: 2 };
+  const kind = c.loss === 'sentence-log-likelihood' ? 'log-likelihood' : 'margin';
+  const loss = new SentenceBatchLoss(kind, opts.margin, regularizer, model.K);
+  const dS = new Float64Array(B * model.K);
+  return {
+    model,
+    rows: B,
+    extra: [
+      { name: 'A.start', values: transitions.start, grad: transitions.gradStart },
+      { name: 'A.trans', values: transitions.trans, grad: transitions.gradTrans },
+    ],
+    objective: () => loss.evaluate(model, transitions, batch, c.dropout, true, dS),
+    kinkDistance: () => loss.kinkDistance(model, transitions, batch, c.dropout),
+  };
+}
+
 function clearOfKinks(instance: Instance, clearance: number): boolean {
-  const { model, loss, batch, train } = instance;
-  if (loss.kinkDistance(model, batch, train) < clearance) return false;
-  const Z = model.preActivations(batch.rows);
+  const { model } = instance;
+  if (instance.kinkDistance() < clearance) return false;
+  const Z = model.preActivations(instance.rows);
   for (const kink of model.activation.kinks) {
     for (let i = 0; i < Z.length; i++) if (Math.abs(Z[i] - kink) < clearance) return false;
   }
@@ -267,14 +323,13 @@ function clearOfKinks(instance: Instance, clearance: number): boolean {
 
 /** J of the batch: mean loss plus penalty, exactly what a training step descends. */
 function objectiveValue(instance: Instance): number {
-  const { model, loss, batch, train, dS } = instance;
-  // With gradients: the embedding penalty covers the rows the backward pass names.
-  return loss.evaluate(model, batch, train, true, dS);
+  return instance.objective();
 }
 
-function analyticGradients(instance: Instance): { dense: Record<string, FloatArray>; tables: Float64Array[] } {
+function analyticGradients(instance: Instance): { dense: Record<string, FloatArray>; tables: Float64Array[]; extra: Float64Array[] } {
   const { model } = instance;
   objectiveValue(instance);
+  const extra = instance.extra.map((x) => Float64Array.from(x.grad));
   const dense: Record<string, FloatArray> = {};
   for (const entry of model.grads.entries()) dense[entry.name] = Float64Array.from(entry.view);
   // Spread each table's sparse row gradients into a full rows×dim array.
@@ -286,7 +341,7 @@ function analyticGradients(instance: Instance): { dense: Record<string, FloatArr
     }
     return full;
   });
-  return { dense, tables };
+  return { dense, tables, extra };
 }
 
 /**

@@ -12,7 +12,11 @@ export interface Activation {
   forward(a: FloatArray, z: FloatArray, n: number): void;
   /** grad[i] *= f′(z[i]) for i < n, with a = f(z). */
   backward(grad: FloatArray, z: FloatArray, a: FloatArray, n: number): void;
-  /** Where f′ jumps: a gradient check must keep every z this far from these points. */
+  /**
+   * Where f′ jumps, or f′ itself has a corner (softsign's f′ = 1/(1+|z|)² at 0): a finite
+   * difference straddling such a point loses its accuracy, so a gradient check keeps
+   * every z away from them.
+   */
   readonly kinks: readonly number[];
 }
 
@@ -69,7 +73,8 @@ const softsign: Activation = {
       grad[i] /= d * d;
     }
   },
-  kinks: [],
+  // f is smooth enough to differentiate once everywhere, but f′ has a corner at 0 (f″ jumps from 2 to −2).
+  kinks: [0],
 };
 
 const relu: Activation = {

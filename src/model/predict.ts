@@ -4,7 +4,7 @@ import type { EncodedWindows } from '../data/windows.js';
 import type { WindowScorer } from './window-scorer.js';
 
 /** Scores every window, `batchSize` at a time, handing each B×K block to `visit` with the index of its first window. */
-function scoreInBatches(model: WindowScorer, windows: EncodedWindows, batchSize: number, visit: (S: ArrayLike<number>, start: number, B: number) => void): void {
+export function scoreInBatches(model: WindowScorer, windows: EncodedWindows, batchSize: number, visit: (S: ArrayLike<number>, start: number, B: number) => void): void {
   const { count, positions, tables } = windows;
   const stride = positions * tables;
   for (let start = 0; start < count; start += batchSize) {

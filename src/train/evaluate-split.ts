@@ -3,7 +3,8 @@ import type { LabelSet } from '../data/labels.js';
 import type { TagScheme } from '../data/tags.js';
 import { scoreDetector, type DetectorScores } from '../eval/detector.js';
 import { EntityScorer, type EntityScores } from '../eval/metrics.js';
-import { predictLabelIds, predictScores, sentenceTags } from '../model/predict.js';
+import { decodeLabelIds, GREEDY, type Decoder } from '../decode/decoder.js';
+import { predictScores, sentenceTags } from '../model/predict.js';
 import type { WindowScorer } from '../model/window-scorer.js';
 
 export interface SplitPredictions {
@@ -13,8 +14,8 @@ export interface SplitPredictions {
 }
 
 /** Tags a split and scores it against its gold tags by conlleval's rules. */
-export function evaluateSplit(model: WindowScorer, split: EncodedSplit, labels: LabelSet, scheme: TagScheme, batchSize: number): SplitPredictions {
-  const ids = predictLabelIds(model, split.windows, batchSize);
+export function evaluateSplit(model: WindowScorer, split: EncodedSplit, labels: LabelSet, scheme: TagScheme, batchSize: number, decoder: Decoder = GREEDY): SplitPredictions {
+  const ids = decodeLabelIds(model, split.windows, batchSize, decoder);
   const predicted = sentenceTags(ids, split.windows.sentenceStarts, labels, scheme);
   const scorer = new EntityScorer(scheme);
   split.sentences.forEach((sentence, i) => scorer.add(sentence.tags, predicted[i]));

@@ -9,18 +9,26 @@ import { centreWordCounts, UnigramSampler } from '../objective/corruption.js';
 import { createObjective, type Objective } from '../objective/index.js';
 import { Regularizer } from '../objective/regularization.js';
 import { createOptimizer, type DenseSegment, type ParameterGroups } from '../optim/index.js';
-import { learningRateAt } from '../optim/schedule.js';
+import { learningRateAt as learningRate } from '../optim/schedule.js';
 import { initialiseModel } from './init.js';
-import { TrainingStep, type CorruptionPlan } from './step.js';
+import { createDecoder, GREEDY, type Decoder } from '../decode/decoder.js';
+import { TransitionParams } from '../model/transitions.js';
+import { SentenceBatchLoss } from '../objective/sentence-batch-loss.js';
+import { SentenceStep } from './sentence-step.js';
+import { TrainingStep, type CorruptionPlan, type Step } from './step.js';
 
 /** Everything the epoch loop needs, built from a config and its data. */
 export interface TrainingSetup {
   model: WindowScorer;
   spec: ModelSpec;
   preprocessor: Preprocessor;
-  step: TrainingStep;
-  /** The windows an epoch visits: all of them (tagger) or the entity windows (detector). */
-  trainWindows: Int32Array;
+  /** Learned tag transitions (decode.mode learned), trained with the scorer; else null. */
+  transitions: TransitionParams | null;
+  /** How dev (and later test) scores become tags. */
+  decoder: Decoder;
+  step: Step;
+  /** What an epoch shuffles and visits: window indices (tagger), entity windows (detector) or sentence indices (learned decoding). */
+  trainOrder: Int32Array;
   /** The scheduled learning rate for a step, given the global step and the 0-based epoch. */
   learningRate(globalStep: number, epochIndex: number): number;
 }
@@ -69,21 +77,37 @@ export function setupTraining(config: Config, data: PreparedData, rng: Rng): Tra
     pairLabel: detector ? 'zero' : 'gold',
     skipLabel: detector ? -1 : O_LABEL,
   };
-  const objective: Objective | null = detector || !byLabel ? null : createObjective(config.objective);
-  const loss = new BatchLoss(objective, config.objective.margin, new Regularizer(config.regularization));
-  const groups = parameterGroups(model, config.schedule.fan_in_scaling);
+  const regularizer = new Regularizer(config.regularization);
+  const learned = config.decode.mode === 'learned';
+  const transitions = learned ? new TransitionParams(model.K, 'float32') : null;
+  const groups = parameterGroups(model, config.schedule.fan_in_scaling, transitions);
   const optimizer = createOptimizer(groups, config.optimizer);
-  const step = new TrainingStep(model, loss, optimizer, groups, data.train, config.training.batch_size, plan, config.optimizer.clip_norm);
-  const trainWindows = detector ? entityWindows : Int32Array.from({ length: data.train.windows.count }, (_, i) => i);
+  const { batch_size } = config.training;
+  const clip = config.optimizer.clip_norm;
+  let step: Step;
+  let trainOrder: Int32Array;
+  if (transitions) {
+    const kind = config.objective.loss === 'softmax' ? 'log-likelihood' : 'margin';
+    const loss = new SentenceBatchLoss(kind, config.objective.margin, regularizer, model.K);
+    step = new SentenceStep(model, transitions, loss, optimizer, groups, data.train, batch_size, clip);
+    trainOrder = Int32Array.from({ length: data.train.sentences.length }, (_, i) => i);
+  } else {
+    const objective: Objective | null = detector || !byLabel ? null : createObjective(config.objective);
+    const loss = new BatchLoss(objective, config.objective.margin, regularizer);
+    step = new TrainingStep(model, loss, optimizer, groups, data.train, batch_size, plan, clip);
+    trainOrder = detector ? entityWindows : Int32Array.from({ length: data.train.windows.count }, (_, i) => i);
+  }
   const { lr } = config.optimizer;
   const schedule = config.schedule;
   return {
     model,
     spec,
     preprocessor,
+    transitions,
+    decoder: detector ? GREEDY : createDecoder(config.decode.mode, data.labels.labels, transitions),
     step,
-    trainWindows,
-    learningRate: (globalStep, epochIndex) => learningRateAt(lr, schedule, schedule.unit === 'steps' ? globalStep : epochIndex),
+    trainOrder,
+    learningRate: (globalStep, epochIndex) => learningRate(lr, schedule, schedule.unit === 'steps' ? globalStep : epochIndex),
   };
 }
 
@@ -92,7 +116,7 @@ export function setupTraining(config: Config, data: PreparedData, rng: Rng): Tra
  * divided by √(fan-in), as Collobert et al. do: W and b by √D, U and c by √H; a lookup
  * table has fan-in 1 and keeps the base rate.
  */
-export function parameterGroups(model: WindowScorer, fanInScaling: boolean): ParameterGroups {
+export function parameterGroups(model: WindowScorer, fanInScaling: boolean, transitions: TransitionParams | null = null): ParameterGroups {
   const first = fanInScaling ? 1 / Math.sqrt(model.D) : 1;
   const second = fanInScaling ? 1 / Math.sqrt(model.H) : 1;
   const { params, grads } = model;
@@ -102,6 +126,11 @@ export function parameterGroups(model: WindowScorer, fanInScaling: boolean): Par
     { name: 'U', values: params.U, grad: grads.U, lrScale: second },
     { name: 'c', values: params.c, grad: grads.c, lrScale: second },
   ];
+  if (transitions) {
+    // Transition scores sit on top of the output layer: they take its rate.
+    dense.push({ name: 'transitions.start', values: transitions.start, grad: transitions.gradStart, lrScale: second });
+    dense.push({ name: 'transitions.matrix', values: transitions.trans, grad: transitions.gradTrans, lrScale: second });
+  }
   return { dense, tables: model.tableGrads.filter((tg) => tg.table.trainable) };
 }
 

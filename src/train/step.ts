@@ -25,11 +25,25 @@ export interface CorruptionPlan {
 export const NO_CORRUPTION: CorruptionPlan = { centreWord: null, corpusNegatives: null, negatives: 0, pairLabel: 'gold', skipLabel: -1 };
 
 /**
+ * What the epoch loop drives: batches as ranges of a shuffled order (of windows, or of
+ * sentences for learned decoding), one update per range.
+ */
+export interface Step {
+  /** Boundaries of the batches over `order`: batch b is order[bounds[b] .. bounds[b+1]). */
+  batchBounds(order: Int32Array): Int32Array;
+  /** One update on order[from .. to); returns J (batch-mean loss plus penalty), non-finite without updating. */
+  run(order: Int32Array, from: number, to: number, lr: number, rng: Rng): number;
+  /** Tokens (true windows) in the last batch. */
+  readonly lastTokens: number;
+  readonly lastPenalty: number;
+}
+
+/**
  * One minibatch update, with its buffers allocated once: gather the batch's window ids
  * and gold labels, add the corrupted windows, forward, loss and gradient, clipping,
  * optimiser step.
  */
-export class TrainingStep {
+export class TrainingStep implements Step {
   private readonly stride: number;
   private readonly batch: WindowBatch;
   private readonly dS: Float32Array;
@@ -54,6 +68,15 @@ export class TrainingStep {
     this.dS = new Float32Array(maxRows * model.K);
   }
 
+  lastTokens = 0;
+
+  /** Fixed-size batches of windows. */
+  batchBounds(order: Int32Array): Int32Array {
+    const N = order.length;
+    const steps = Math.ceil(N / this.batchSize);
+    return Int32Array.from({ length: steps + 1 }, (_, b) => Math.min(b * this.batchSize, N));
+  }
+
   /** The summed data loss of the last step (before the 1/B) and its weight penalty. */
   get lastDataLoss(): number {
     return this.loss.dataLoss;
@@ -64,12 +87,14 @@ export class TrainingStep {
   }
 
   /**
-   * Trains on windows order[start .. start+B) at learning rate lr and returns the step's
+   * Trains on windows order[start .. end) at learning rate lr and returns the step's
    * objective J (batch-mean loss plus penalty, before the update). A non-finite J is
    * returned without updating anything.
    */
-  run(order: Int32Array, start: number, B: number, lr: number, rng: Rng): number {
+  run(order: Int32Array, start: number, end: number, lr: number, rng: Rng): number {
     const { model, batch } = this;
+    const B = end - start;
+    this.lastTokens = B;
     for (let n = 0; n < B; n++) {
       const i = order[start + n];
       this.copyWindow(i, n);

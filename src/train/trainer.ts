@@ -7,7 +7,6 @@ import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from '../math/random.js';
 import type { ModelSpec } from '../model/create.js';
-import type { Preprocessor } from '../model/preprocess.js';
 import type { WindowScorer } from '../model/window-scorer.js';
 import { evaluateDetectorSplit, evaluateSplit } from './evaluate-split.js';
 import { isTaggerScores, type DataSummary, type DevScores, type EpochRecord, type TrainEventHandler } from './events.js';
@@ -54,16 +53,16 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   const { model, spec } = setup;
   const summary = dataSummary(data, model);
   emit({ type: 'data', data: summary });
-  if (setup.trainWindows.length === 0) {
+  if (setup.trainOrder.length === 0) {
     throw new UserError(`${config.data.train}: no entity words to train the entity detector on`);
   }
 
-  const loop: EpochLoop = { config, setup, rng, order: setup.trainWindows.slice(), globalStep: 0, emit, options };
+  const loop: EpochLoop = { config, setup, rng, order: setup.trainOrder.slice(), globalStep: 0, emit, options };
   const records: EpochRecord[] = [];
   let best: { epoch: number; scores: DevScores | null; f1: number } | null = null;
   let interrupted = false;
   const checkpoint = (dir: string, epoch: number, dev: DevScores | null): Promise<void> =>
-    saveCheckpoint(join(outDir, dir), checkpointState(model, spec, data, config, setup.preprocessor, epoch, loop.globalStep, dev));
+    saveCheckpoint(join(outDir, dir), checkpointState(model, spec, data, config, setup, epoch, loop.globalStep, dev));
 
   const { epochs } = config.training;
   for (let epoch = 1; epoch <= epochs && !interrupted; epoch++) {
@@ -77,7 +76,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     }
 
     emit({ type: 'evaluating', epoch });
-    const dev = data.dev ? evaluateDev(model, data, config) : null;
+    const dev = data.dev ? evaluateDev(setup, data, config) : null;
     // Without dev data the last epoch is the best one: there is nothing else to choose by.
     const f1 = dev ? dev.f1 : epoch;
     const isBest = best === null || f1 > best.f1;
@@ -121,10 +120,11 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
 }
 
 /** Dev scores: entity P/R/F1 for the tagger; for the detector, ranking accuracy and P/R/F1 at the threshold best on dev. */
-function evaluateDev(model: WindowScorer, data: PreparedData, config: Config): DevScores {
+function evaluateDev(setup: TrainingSetup, data: PreparedData, config: Config): DevScores {
   const dev = data.dev as EncodedSplit;
-  if (config.task === 'entity-detector') return evaluateDetectorSplit(model, dev, null, config.training.eval_batch_size);
-  return evaluateSplit(model, dev, data.labels, data.scheme, config.training.eval_batch_size).scores;
+  const batch = config.training.eval_batch_size;
+  if (config.task === 'entity-detector') return evaluateDetectorSplit(setup.model, dev, null, batch);
+  return evaluateSplit(setup.model, dev, data.labels, data.scheme, batch, setup.decoder).scores;
 }
 
 /** What the epoch loop carries from one epoch to the next. */
@@ -157,17 +157,16 @@ interface EpochTotals {
 async function trainEpoch(loop: EpochLoop, epoch: number, outDir: string, hasBest: boolean): Promise<EpochTotals> {
   const { config, setup, rng, order, emit, options } = loop;
   const { step } = setup;
-  const { batchSize } = step;
-  const N = order.length;
-  const steps = Math.ceil(N / batchSize);
-  emit({ type: 'epoch-start', epoch, epochs: config.training.epochs, steps });
   if (config.training.shuffle) rng.shuffle(order);
+  const bounds = step.batchBounds(order);
+  const steps = bounds.length - 1;
+  emit({ type: 'epoch-start', epoch, epochs: config.training.epochs, steps });
   const start = performance.now();
   const totals: EpochTotals = { lossSum: 0, penaltySum: 0, seen: 0, steps: 0, seconds: 0, lastLr: setup.learningRate(loop.globalStep, epoch - 1), interrupted: false };
   for (let s = 0; s < steps; s++) {
-    const B = Math.min(batchSize, N - s * batchSize);
     const lr = setup.learningRate(loop.globalStep, epoch - 1);
-    const J = step.run(order, s * batchSize, B, lr, rng);
+    const J = step.run(order, bounds[s], bounds[s + 1], lr, rng);
+    const B = step.lastTokens;
     if (!Number.isFinite(J)) throw divergence(J, epoch, s + 1, loop.globalStep + 1, lr, outDir, hasBest);
     totals.lossSum += J * B;
     totals.penaltySum += step.lastPenalty;
@@ -200,7 +199,7 @@ function divergence(J: number, epoch: number, stepInEpoch: number, globalStep: n
 
 /** Everything a checkpoint records about a model trained on `data` with `config`. */
 export function checkpointState(
-  model: WindowScorer, spec: ModelSpec, data: PreparedData, config: Config, preprocessor: Preprocessor, epoch: number, step: number, dev: DevScores | null,
+  model: WindowScorer, spec: ModelSpec, data: PreparedData, config: Config, setup: Pick<TrainingSetup, 'preprocessor' | 'transitions'>, epoch: number, step: number, dev: DevScores | null,
 ): CheckpointState {
   return {
     model,
@@ -209,7 +208,9 @@ export function checkpointState(
     labels: data.labels,
     tag_scheme: data.scheme,
     word_normalisation: data.features.norm,
-    preprocessor,
+    preprocessor: setup.preprocessor,
+    transitions: setup.transitions,
+    decode: config.task === 'entity-detector' ? 'greedy' : config.decode.mode,
     task: config.task,
     detector: dev && !isTaggerScores(dev) ? { threshold: dev.threshold } : null,
     epoch,

@@ -70,7 +70,7 @@ beforeAll(async () => {
 function state(overrides: Partial<CheckpointState> = {}): CheckpointState {
   const { config, data, spec, model } = setup;
   return {
-    ...checkpointState(model, spec, data, config, noPreprocessing(model.D), 3, 120, null),
+    ...checkpointState(model, spec, data, config, { preprocessor: noPreprocessing(model.D), transitions: null }, 3, 120, null),
     dev: { precision: 0.5, recall: 0.25, f1: 1 / 3 },
     ...overrides,
   };
@@ -151,6 +151,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       task: 'tagger',
       preprocess: { mode: 'none', eps: 0 },
       detector: null,
+      decode: 'greedy',
       epoch: 3,
       step: 120,
       dev: { precision: 0.5, recall: 0.25, f1: 1 / 3 },
@@ -422,6 +423,7 @@ describe('checkpoints of preprocessed models and entity detectors', () => {
     const v1 = readMeta(meta) as Partial<CheckpointMeta>;
     delete v1.task;
     delete v1.detector;
+    delete v1.decode;
     writeMeta(meta, { ...(v1 as CheckpointMeta), format_version: 1, preprocess: { mode: 'none' } as CheckpointMeta['preprocess'] });
     const loaded = await loadCheckpoint(dir);
     expect(loaded.meta.task).toBe('tagger');

@@ -13,10 +13,12 @@ describe('ner-train gradcheck through the built CLI', () => {
     type Check = { activation: string; loss: string | null; dropout: boolean; preprocess: string; regularization: string; corruption: string; task: string };
     const key = (c: Check): string => `${c.activation}/${c.loss}/${c.dropout}/${c.preprocess}/${c.regularization}/${c.corruption}/${c.task}`;
     const cases = new Set(report.checks.map(key));
-    // 6 activations × (3 losses × 2 dropout × 2 preprocess × 2 L2 + 7 extra cases)
-    expect(cases.size).toBe(6 * (24 + 7));
+    // 6 activations × (3 losses × 2 dropout × 2 preprocess × 2 L2 + 7 extra cases + 4 sentence-level cases)
+    expect(cases.size).toBe(6 * (24 + 7 + 4));
+    const learned = report.checks.filter((c: { loss: string | null }) => c.loss === 'sentence-margin' || c.loss === 'sentence-log-likelihood');
+    expect(new Set(learned.map((c: { param: string }) => c.param))).toEqual(new Set(['W', 'b', 'U', 'c', 'E.word', 'E.caps', 'A.start', 'A.trans']));
     const params = new Set(report.checks.map((c: { param: string }) => c.param));
-    expect([...params].sort()).toEqual(['E.caps', 'E.word', 'U', 'W', 'b', 'c']);
+    expect([...params].sort()).toEqual(['A.start', 'A.trans', 'E.caps', 'E.word', 'U', 'W', 'b', 'c']);
   });
 
   it('prints a table for people and takes its sizes from a config', () => {

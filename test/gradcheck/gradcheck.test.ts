@@ -36,7 +36,13 @@ describe('runGradcheck on the real code', () => {
           for (const pre of ['none', 'whiten'])
             for (const reg of ['none', 'l2']) for (const p of PARAMS) expected.push(`${a}|${l}|${d}|${pre}|${reg}|label|tagger|${p}`);
     const grid = report.checks.filter(
-      (c) => c.corruption === 'label' && c.task === 'tagger' && c.regularization !== 'l1' && (c.preprocess === 'none' || c.preprocess === 'whiten'),
+      (c) =>
+        c.corruption === 'label' &&
+        c.task === 'tagger' &&
+        c.regularization !== 'l1' &&
+        (c.preprocess === 'none' || c.preprocess === 'whiten') &&
+        c.loss !== null &&
+        LOSS_NAMES.includes(c.loss),
     );
     const seen = grid.map((c) => `${c.activation}|${c.loss}|${c.dropout}|${c.preprocess}|${c.regularization}|${c.corruption}|${c.task}|${c.param}`);
     expect(seen.length).toBe(6 * 3 * 2 * 2 * 2 * 6);
@@ -58,6 +64,19 @@ describe('runGradcheck on the real code', () => {
     }
   });
 
+  it('checks both sentence-level losses with their transition scores for every activation', () => {
+    for (const a of ACTIVATION_NAMES) {
+      for (const loss of ['sentence-margin', 'sentence-log-likelihood']) {
+        const mine = report.checks.filter((c) => c.activation === a && c.loss === loss);
+        // plain, and with dropout + whitening + L2: W, b, U, c, E.word, E.caps, A.start, A.trans each
+        expect(mine.length).toBe(2 * 8);
+        expect(mine.find((c) => c.param === 'A.trans')?.entries).toBe(16);
+        expect(mine.find((c) => c.param === 'A.start')?.entries).toBe(4);
+        for (const c of mine) expect(c.max_rel_error).toBeLessThan(1e-6);
+      }
+    }
+  });
+
   it('gives the detector one score: U is 1×H and c a single entry', () => {
     const detector = report.checks.filter((c) => c.task === 'entity-detector');
     expect(detector.find((c) => c.param === 'U')?.entries).toBe(6);
@@ -66,7 +85,7 @@ describe('runGradcheck on the real code', () => {
 
   it('checks every entry of these small parameters', () => {
     // halfWidth 1 → 3 positions, word dim 4 + caps dim 2 → D = 18, H = 6, K = 4; word rows 9, caps rows 6
-    const entries = new Map(report.checks.filter((c) => c.task === 'tagger').map((c) => [c.param, c.entries]));
+    const entries = new Map(report.checks.filter((c) => c.task === 'tagger' && !c.param.startsWith('A.')).map((c) => [c.param, c.entries]));
     expect(Object.fromEntries(entries)).toEqual({ W: 6 * 18, b: 6, U: 4 * 6, c: 4, 'E.word': 9 * 4, 'E.caps': 6 * 2 });
   });
 

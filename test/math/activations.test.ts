@@ -107,11 +107,13 @@ describe('activation values at known points', () => {
     expect(getActivation('leaky-relu', 0.2).name).toBe('leaky-relu');
   });
 
-  it('kinks are where f′ jumps', () => {
+  it('kinks are where f′ jumps or has a corner', () => {
     expect(getActivation('hardtanh').kinks).toEqual([-1, 1]);
     expect(getActivation('relu').kinks).toEqual([0]);
     expect(getActivation('leaky-relu').kinks).toEqual([0]);
-    for (const name of ['sigmoid', 'tanh', 'softsign'] as const) expect(getActivation(name).kinks).toEqual([]);
+    // softsign′ = 1/(1+|z|)² is continuous but has a corner at 0
+    expect(getActivation('softsign').kinks).toEqual([0]);
+    for (const name of ['sigmoid', 'tanh'] as const) expect(getActivation(name).kinks).toEqual([]);
   });
 });
 

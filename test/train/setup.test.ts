@@ -134,7 +134,7 @@ describe('the entity detector', () => {
     const setup = setupTraining(await configWith(['task=entity-detector']), data, new Rng(1));
     expect(setup.model.K).toBe(1);
     const expected = Array.from(data.train.gold.keys()).filter((i) => data.train.gold[i] > O_LABEL);
-    expect(Array.from(setup.trainWindows)).toEqual(expected);
+    expect(Array.from(setup.trainOrder)).toEqual(expected);
     const tags = data.train.sentences.flatMap((s) => s.tags);
     expect(expected.every((i) => tags[i] !== 'O')).toBe(true);
     expect(expected.length).toBe(tags.filter((t) => t !== 'O').length);

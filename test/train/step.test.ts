@@ -108,7 +108,7 @@ describe('TrainingStep with centre-word corruption', () => {
     const { step } = makeStep(m, 10, plan);
     const order = Int32Array.from([4, 0, 3, 1, 2, 9, 5, 6, 7, 8]); // a shuffled epoch
     const rng = new Rng(42);
-    for (const start of [0, 5]) step.run(order, start, 5, 0.1, rng);
+    for (const start of [0, 5]) step.run(order, start, start + 5, 0.1, rng);
     expect(captured).toHaveLength(2);
     for (const [k, batch] of captured.entries()) {
       const start = k * 5;
