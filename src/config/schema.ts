@@ -158,6 +158,11 @@ const objective = z
       .min(1)
       .default(1)
       .describe('center-word (and detector non-entity) corruptions per true window'),
+    o_weight: z
+      .number()
+      .positive()
+      .default(1)
+      .describe('weight of the per-window loss of windows whose gold label is O (83% of CoNLL tokens); < 1 favours recall of entities'),
   })
   .prefault({})
   .describe('training objective');
@@ -262,6 +267,13 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['objective', 'corruption'],
         message: `learned decoding trains whole sentences against their best wrong tag sequence; ${config.objective.corruption} corruption has no meaning there (use label)`,
+      });
+    }
+    if (config.decode.mode === 'learned' && config.objective.o_weight !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['objective', 'o_weight'],
+        message: 'o_weight weights per-window losses; learned decoding trains whole sentences (leave it at 1)',
       });
     }
     if (config.task === 'entity-detector' && config.decode.mode !== 'greedy') {

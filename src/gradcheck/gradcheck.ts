@@ -32,6 +32,8 @@ export interface GradcheckCase {
   /** Corrupted windows added to the batch: none (label corruption only), or centre-word replacements. */
   corruption: 'label' | 'center-word' | 'both';
   task: 'tagger' | 'entity-detector';
+  /** Weight of the per-window loss of windows whose gold label is 0 (O); 1 = unweighted. */
+  o_weight: number;
 }
 
 export interface GradcheckOptions {
@@ -95,7 +97,7 @@ export interface GradcheckReport {
  */
 export function gradcheckCases(opts: Pick<GradcheckOptions, 'activations' | 'losses' | 'extras'>): GradcheckCase[] {
   const cases: GradcheckCase[] = [];
-  const base = { corruption: 'label', task: 'tagger' } as const;
+  const base = { corruption: 'label', task: 'tagger', o_weight: 1 } as const;
   for (const activation of opts.activations) {
     for (const loss of opts.losses) {
       for (const dropout of [false, true]) {
@@ -105,7 +107,7 @@ export function gradcheckCases(opts: Pick<GradcheckOptions, 'activations' | 'los
       }
     }
     if (!opts.extras) continue;
-    const plain = { activation, dropout: false, preprocess: 'none', regularization: 'none' } as const;
+    const plain = { activation, dropout: false, preprocess: 'none', regularization: 'none', o_weight: 1 } as const;
     cases.push({ ...plain, loss: null, corruption: 'center-word', task: 'tagger' });
     cases.push({ ...plain, loss: 'max-margin-sum', corruption: 'both', task: 'tagger', dropout: true, preprocess: 'whiten' });
     cases.push({ ...plain, loss: null, corruption: 'both', task: 'entity-detector' });
@@ -113,6 +115,8 @@ export function gradcheckCases(opts: Pick<GradcheckOptions, 'activations' | 'los
     cases.push({ ...plain, loss: 'max-margin-sum', corruption: 'label', task: 'tagger', regularization: 'l1' });
     cases.push({ ...plain, loss: 'softmax', corruption: 'label', task: 'tagger', preprocess: 'center' });
     cases.push({ ...plain, loss: 'softmax', corruption: 'label', task: 'tagger', preprocess: 'standardize' });
+    cases.push({ ...plain, loss: 'max-margin-sum', corruption: 'label', task: 'tagger', o_weight: 0.3 });
+    cases.push({ ...plain, loss: 'softmax', corruption: 'label', task: 'tagger', o_weight: 0.3 });
     for (const loss of SENTENCE_LOSSES) {
       cases.push({ ...plain, loss, corruption: 'label', task: 'tagger' });
       cases.push({ ...plain, loss, corruption: 'label', task: 'tagger', dropout: true, preprocess: 'whiten', regularization: 'l2' });
@@ -142,6 +146,7 @@ export function caseLabel(c: GradcheckCase): string {
   if (c.dropout) parts.push('dropout');
   if (c.preprocess !== 'none') parts.push(c.preprocess);
   if (c.regularization !== 'none') parts.push(c.regularization);
+  if (c.o_weight !== 1) parts.push(`O weight ${c.o_weight}`);
   return parts.join(' / ');
 }
 
@@ -178,10 +183,11 @@ function checkCase(opts: GradcheckOptions, c: GradcheckCase): ParamCheck[] {
   return results;
 }
 
-function objectiveFor(loss: LossName | null, margin: number): Objective | null {
+function objectiveFor(loss: LossName | null, margin: number, oWeight: number, K: number): Objective | null {
   if (loss === null || loss === 'sentence-margin' || loss === 'sentence-log-likelihood') return null;
-  if (loss === 'softmax') return createObjective({ loss, margin });
-  return createObjective({ loss: 'max-margin', margin, reduction: loss === 'max-margin-max' ? 'max' : 'sum' });
+  const classWeight = oWeight === 1 ? null : Float64Array.from({ length: K }, (_, y) => (y === 0 ? oWeight : 1));
+  if (loss === 'softmax') return createObjective({ loss, margin, classWeight });
+  return createObjective({ loss: 'max-margin', margin, reduction: loss === 'max-margin-max' ? 'max' : 'sum', classWeight });
 }
 
 function regularizationFor(kind: GradcheckCase['regularization']): RegularizationOptions {
@@ -269,7 +275,7 @@ function drawInstance(opts: GradcheckOptions, c: GradcheckCase): Instance {
     const sentenceLevel = c.loss === 'sentence-margin' || c.loss === 'sentence-log-likelihood';
     const instance = sentenceLevel
       ? sentenceInstance(model, batch, c, opts, regularizer, rng)
-      : windowInstance(model, batch, new BatchLoss(detector ? null : objectiveFor(c.loss, opts.margin), opts.margin, regularizer), c.dropout, maxRows * K);
+      : windowInstance(model, batch, new BatchLoss(detector ? null : objectiveFor(c.loss, opts.margin, c.o_weight, K), opts.margin, regularizer), c.dropout, maxRows * K);
     if (clearOfKinks(instance, clearance)) return instance;
   }
   throw new Error(`gradcheck: could not draw an instance clear of the kinks for ${caseLabel(c)}`);

@@ -12,11 +12,16 @@ export type MarginReduction = 'sum' | 'max';
  *   max (Crammer–Singer):  J = max(0, Δ + max_{c≠y} s_c − s_y)
  *     gradient +1 on the highest-scoring wrong label and −1 on s_y when it violates.
  */
-export function maxMargin(margin: number, reduction: MarginReduction = 'sum'): Objective {
-  return reduction === 'max' ? crammerSinger(margin) : westonWatkins(margin);
+export function maxMargin(margin: number, reduction: MarginReduction = 'sum', classWeight: Float64Array | null = null): Objective {
+  return reduction === 'max' ? crammerSinger(margin, classWeight) : westonWatkins(margin, classWeight);
 }
 
-function westonWatkins(margin: number): Objective {
+/** The weight of a window whose gold label is y (1 without class weights). */
+export function weightOf(classWeight: Float64Array | null, y: number): number {
+  return classWeight ? classWeight[y] : 1;
+}
+
+function westonWatkins(margin: number, classWeight: Float64Array | null): Objective {
   return {
     name: 'max-margin',
     loss(S, gold, B, K, dS, scale) {
@@ -26,17 +31,19 @@ function westonWatkins(margin: number): Objective {
         const row = n * K;
         const y = gold[n];
         const sy = S[row + y];
+        const w = weightOf(classWeight, y);
+        const step = w * scale;
         let violators = 0;
         for (let c = 0; c < K; c++) {
           if (c === y) continue;
           const m = margin + S[row + c] - sy;
           if (m > 0) {
-            total += m;
+            total += w * m;
             violators++;
-            if (dS) dS[row + c] += scale;
+            if (dS) dS[row + c] += step;
           }
         }
-        if (dS) dS[row + y] -= violators * scale;
+        if (dS) dS[row + y] -= violators * step;
       }
       return total;
     },
@@ -69,7 +76,7 @@ function topWrong(S: FloatArray, row: number, K: number, y: number): { best: num
   return { best, second };
 }
 
-function crammerSinger(margin: number): Objective {
+function crammerSinger(margin: number, classWeight: Float64Array | null): Objective {
   return {
     name: 'max-margin',
     loss(S, gold, B, K, dS, scale) {
@@ -82,10 +89,11 @@ function crammerSinger(margin: number): Objective {
         if (best < 0) continue;
         const m = margin + S[row + best] - S[row + y];
         if (m > 0) {
-          total += m;
+          const w = weightOf(classWeight, y);
+          total += w * m;
           if (dS) {
-            dS[row + best] += scale;
-            dS[row + y] -= scale;
+            dS[row + best] += w * scale;
+            dS[row + y] -= w * scale;
           }
         }
       }

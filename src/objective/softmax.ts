@@ -1,10 +1,12 @@
+import { weightOf } from './max-margin.js';
 import type { Objective } from './objective.js';
 
 /**
  * Softmax cross-entropy: J = −log p_y with p = softmax(s), computed with the max
- * subtracted so large scores cannot overflow. ∂J/∂s = p − onehot(y).
+ * subtracted so large scores cannot overflow. ∂J/∂s = p − onehot(y). With class weights
+ * a window's loss and gradient are multiplied by the weight of its gold label.
  */
-export function softmaxCrossEntropy(): Objective {
+export function softmaxCrossEntropy(classWeight: Float64Array | null = null): Objective {
   return {
     name: 'softmax',
     loss(S, gold, B, K, dS, scale) {
@@ -17,10 +19,12 @@ export function softmaxCrossEntropy(): Objective {
         for (let c = 0; c < K; c++) sum += Math.exp(S[row + c] - max);
         const logZ = max + Math.log(sum);
         const y = gold[n];
-        total += logZ - S[row + y];
+        const w = weightOf(classWeight, y);
+        total += w * (logZ - S[row + y]);
         if (dS) {
-          for (let c = 0; c < K; c++) dS[row + c] = scale * Math.exp(S[row + c] - logZ);
-          dS[row + y] -= scale;
+          const step = w * scale;
+          for (let c = 0; c < K; c++) dS[row + c] = step * Math.exp(S[row + c] - logZ);
+          dS[row + y] -= step;
         }
       }
       return total;

@@ -92,7 +92,8 @@ export function setupTraining(config: Config, data: PreparedData, rng: Rng): Tra
     step = new SentenceStep(model, transitions, loss, optimizer, groups, data.train, batch_size, clip);
     trainOrder = Int32Array.from({ length: data.train.sentences.length }, (_, i) => i);
   } else {
-    const objective: Objective | null = detector || !byLabel ? null : createObjective(config.objective);
+    const classWeight = Float64Array.from({ length: model.K }, (_, y) => (y === O_LABEL ? config.objective.o_weight : 1));
+    const objective: Objective | null = detector || !byLabel ? null : createObjective({ ...config.objective, classWeight });
     const loss = new BatchLoss(objective, config.objective.margin, regularizer);
     step = new TrainingStep(model, loss, optimizer, groups, data.train, batch_size, plan, clip);
     trainOrder = detector ? entityWindows : Int32Array.from({ length: data.train.windows.count }, (_, i) => i);

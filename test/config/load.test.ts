@@ -52,7 +52,8 @@ describe('defaults', () => {
     expect(config.training).toEqual({ epochs: 10, batch_size: 32, shuffle: true, eval_batch_size: 512 });
     expect(config.data).toMatchObject({ dev: null, scheme: 'auto', min_count: 2, lowercase: true, normalize_digits: true });
     expect(config.embeddings).toEqual({ path: null, dim: 50, trainable: true, extend_vocab: true, random_scale: 0.1 });
-    expect(config.objective).toEqual({ loss: 'max-margin', margin: 1, reduction: 'sum', corruption: 'label', negatives: 1 });
+    expect(config.objective).toEqual({ loss: 'max-margin', margin: 1, reduction: 'sum', corruption: 'label', negatives: 1, o_weight: 1 });
+    expect(config.decode).toEqual({ mode: 'greedy' });
   });
 
   it('a partly written section keeps the defaults of its other keys', () => {

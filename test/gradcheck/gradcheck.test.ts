@@ -42,7 +42,8 @@ describe('runGradcheck on the real code', () => {
         c.regularization !== 'l1' &&
         (c.preprocess === 'none' || c.preprocess === 'whiten') &&
         c.loss !== null &&
-        LOSS_NAMES.includes(c.loss),
+        LOSS_NAMES.includes(c.loss) &&
+        c.o_weight === 1,
     );
     const seen = grid.map((c) => `${c.activation}|${c.loss}|${c.dropout}|${c.preprocess}|${c.regularization}|${c.corruption}|${c.task}|${c.param}`);
     expect(seen.length).toBe(6 * 3 * 2 * 2 * 2 * 6);
@@ -60,6 +61,7 @@ describe('runGradcheck on the real code', () => {
       expect(detector.every((c) => c.loss === null)).toBe(true);
       expect(mine.filter((c) => c.regularization === 'l1').length).toBe(PARAMS.length);
       for (const mode of ['center', 'standardize']) expect(mine.filter((c) => c.preprocess === mode).length).toBe(PARAMS.length);
+      expect(mine.filter((c) => c.o_weight !== 1).length).toBe(2 * PARAMS.length);
       for (const c of [...centre, ...detector]) expect(c.max_rel_error).toBeLessThan(1e-6);
     }
   });

@@ -278,3 +278,29 @@ describe('createObjective with a reduction', () => {
     expect(Array.from(dS)).toEqual([-1, 1, 0]);
   });
 });
+
+describe('class weights (objective.o_weight)', () => {
+  const S = Float64Array.of(2, 1.5, -1, /* gold O */ 0.2, 0.9, 0.4 /* gold 1 */);
+  const gold = Int32Array.of(0, 1);
+  const weights = Float64Array.of(0.25, 1, 1);
+
+  it.each([
+    ['max-margin sum', { loss: 'max-margin', margin: 1, reduction: 'sum' }],
+    ['max-margin max', { loss: 'max-margin', margin: 1, reduction: 'max' }],
+    ['softmax', { loss: 'softmax', margin: 1 }],
+  ] as const)('%s: an O window counts o_weight times, loss and gradient; other windows unchanged', (_name, options) => {
+    const plain = createObjective(options);
+    const weighted = createObjective({ ...options, classWeight: weights });
+    const row = (obj: Objective, n: number): { loss: number; dS: number[] } => {
+      const dS = new Float64Array(3);
+      const loss = obj.loss(S.subarray(n * 3, n * 3 + 3), gold.subarray(n, n + 1), 1, 3, dS, 0.5);
+      return { loss, dS: Array.from(dS) };
+    };
+    const oPlain = row(plain, 0);
+    const oWeighted = row(weighted, 0);
+    expect(oPlain.loss).toBeGreaterThan(0);
+    expect(oWeighted.loss).toBeCloseTo(0.25 * oPlain.loss, 14);
+    oWeighted.dS.forEach((g, i) => expect(g).toBeCloseTo(0.25 * oPlain.dS[i], 14));
+    expect(row(weighted, 1)).toEqual(row(plain, 1));
+  });
+});
