@@ -18,7 +18,9 @@ export class Tagger {
   /** `decode` overrides the checkpoint's decoding (e.g. constrained Viterbi for a greedily trained model). */
   constructor(readonly checkpoint: Checkpoint, readonly batchSize = 512, decode?: DecodeMode) {
     const { model, word_normalisation, labels } = checkpoint.meta;
-    this.features = { halfWidth: model.halfWidth, caps: model.capsDim > 0, norm: word_normalisation };
+    // The affix vocabularies come from the checkpoint unchanged: their rows were learned for the training data's affixes.
+    const { suffix, prefix } = checkpoint;
+    this.features = { halfWidth: model.halfWidth, caps: model.capsDim > 0, norm: word_normalisation, suffix, prefix };
     const mode = decode ?? checkpoint.meta.decode;
     if (mode === 'learned' && !checkpoint.transitions) {
       throw new UserError(`decode learned needs a checkpoint trained with decode.mode: learned; this one was trained with ${checkpoint.meta.decode}`, {

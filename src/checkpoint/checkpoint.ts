@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { AffixVocabulary, type AffixSide } from '../data/affixes.js';
 import { LabelSet } from '../data/labels.js';
 import type { TagScheme } from '../data/tags.js';
 import { Vocabulary, type WordNormalisation } from '../data/vocab.js';
@@ -16,12 +17,26 @@ import { VERSION } from '../version.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'ner-train-checkpoint';
-export const CHECKPOINT_FORMAT_VERSION = 2;
-/** Versions this code reads: 1 had no task, detector or fitted preprocessing (a tagger with mode 'none'). */
-const READABLE_VERSIONS = [1, 2];
+export const CHECKPOINT_FORMAT_VERSION = 3;
+/**
+ * Versions this code reads: 1 had no task, detector or fitted preprocessing (a tagger with
+ * mode 'none'); 1 and 2 had no affix features. Version 3 added the affixes: an older
+ * reader would build a scorer without their tables and fail on W's width, so it is told
+ * plainly instead that the checkpoint is newer.
+ */
+const READABLE_VERSIONS = [1, 2, 3];
 const WEIGHTS_FILE = 'model.safetensors';
 const META_FILE = 'meta.json';
 const VOCAB_FILE = 'vocab.txt';
+const AFFIX_FILES: Record<AffixSide, string> = { suffix: 'suffix.txt', prefix: 'prefix.txt' };
+const AFFIX_SIDES: readonly AffixSide[] = ['suffix', 'prefix'];
+
+/** An affix feature in meta.json: its length, and its vocabulary file (line i = row i of embeddings.suffix / embeddings.prefix). */
+export interface AffixMeta {
+  length: number;
+  file: string;
+  size: number;
+}
 
 /** What meta.json records: enough to rebuild the tagger and to check the weights against. */
 export interface CheckpointMeta {
@@ -36,6 +51,8 @@ export interface CheckpointMeta {
   /** The scheme of the training data: predictions are written in it. */
   tag_scheme: TagScheme;
   word_normalisation: WordNormalisation;
+  /** The suffix and prefix features; null when off. */
+  affixes: Record<AffixSide, AffixMeta | null>;
   model: ModelSpec;
   /** The task the scorer was trained for; its scores mean one thing per label (tagger) or "entity word" (detector). */
   task: Config['task'];
@@ -58,12 +75,15 @@ export interface Checkpoint {
   transitions: TransitionParams | null;
   vocab: Vocabulary;
   labels: LabelSet;
+  /** The affix vocabularies of the suffix and prefix features, or null when off. */
+  suffix: AffixVocabulary | null;
+  prefix: AffixVocabulary | null;
 }
 
 /** What the trainer hands over; the rest of meta.json is derived when writing. */
 export type CheckpointState = Omit<
   CheckpointMeta,
-  'format' | 'format_version' | 'ner_train_version' | 'weights_file' | 'weights_sha256' | 'vocab_file' | 'vocab_size' | 'labels' | 'model' | 'preprocess'
+  'format' | 'format_version' | 'ner_train_version' | 'weights_file' | 'weights_sha256' | 'vocab_file' | 'vocab_size' | 'labels' | 'model' | 'preprocess' | 'affixes'
 > & {
   model: WindowScorer;
   preprocessor: Preprocessor;
@@ -71,9 +91,11 @@ export type CheckpointState = Omit<
   spec: ModelSpec;
   vocab: Vocabulary;
   labels: LabelSet;
+  suffix: AffixVocabulary | null;
+  prefix: AffixVocabulary | null;
 };
 
-/** Writes a checkpoint folder (weights, meta.json, vocab.txt) as one atomic replacement. */
+/** Writes a checkpoint folder (weights, meta.json, vocab.txt, and suffix.txt / prefix.txt when on) as one atomic replacement. */
 export async function saveCheckpoint(dir: string, state: CheckpointState): Promise<void> {
   const tensors = modelTensors(state.model);
   for (const [name, tensor] of preprocessTensors(state.preprocessor)) tensors.set(name, tensor);
@@ -94,6 +116,7 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     labels: state.task === 'entity-detector' ? [DETECTOR_LABEL] : [...state.labels.labels],
     tag_scheme: state.tag_scheme,
     word_normalisation: state.word_normalisation,
+    affixes: { suffix: affixMeta(state.suffix), prefix: affixMeta(state.prefix) },
     model: state.spec,
     task: state.task,
     preprocess: { mode: state.preprocessor.mode, eps: state.preprocessor.eps },
@@ -107,14 +130,18 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
   await replaceDirAtomic(dir, async (tmp) => {
     await writeFile(join(tmp, WEIGHTS_FILE), weights);
     await writeFile(join(tmp, VOCAB_FILE), state.vocab.toText());
+    for (const side of AFFIX_SIDES) {
+      const affixes = state[side];
+      if (affixes) await writeFile(join(tmp, AFFIX_FILES[side]), affixes.toText());
+    }
     await writeFile(join(tmp, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
   });
 }
 
 /**
  * Loads and verifies a checkpoint: format and version, the weights' sha256 against
- * meta.json, every tensor's shape against the recorded architecture, the vocabulary
- * size. A damaged checkpoint is a clear error, never a tagger with wrong weights.
+ * meta.json, every tensor's shape against the recorded architecture, the sizes of the
+ * word and affix vocabularies. A damaged checkpoint is a clear error, never a tagger with wrong weights.
  */
 export async function loadCheckpoint(dirGiven: string): Promise<Checkpoint> {
   const dir = resolveCheckpointDir(dirGiven);
@@ -143,6 +170,8 @@ export async function loadCheckpoint(dirGiven: string): Promise<Checkpoint> {
   if (meta.labels.length !== meta.model.labels) {
     throw new UserError(`${metaPath}: ${meta.labels.length} labels, but the model records ${meta.model.labels} (the checkpoint is damaged)`);
   }
+  const suffix = await readAffixes(dir, dirGiven, meta, 'suffix');
+  const prefix = await readAffixes(dir, dirGiven, meta, 'prefix');
   const { tensors } = decodeSafetensors(weights, weightsPath);
   const model = createScorer(meta.model, 'float32');
   for (const [name, expected] of modelTensors(model)) {
@@ -155,7 +184,40 @@ export async function loadCheckpoint(dirGiven: string): Promise<Checkpoint> {
   }
   model.setPreprocessor(readPreprocessor(meta, tensors, model.D, weightsPath));
   const transitions = meta.decode === 'learned' ? readTransitions(tensors, model.K, weightsPath) : null;
-  return { meta, model, transitions, vocab, labels: new LabelSet(meta.labels) };
+  return { meta, model, transitions, vocab, labels: new LabelSet(meta.labels), suffix, prefix };
+}
+
+function affixMeta(affixes: AffixVocabulary | null): AffixMeta | null {
+  return affixes ? { length: affixes.length, file: AFFIX_FILES[affixes.side], size: affixes.size } : null;
+}
+
+const affixRows = (spec: ModelSpec, side: AffixSide): number => (side === 'suffix' ? spec.suffixRows : spec.prefixRows);
+
+/**
+ * The vocabulary of one affix feature, checked like vocab.txt: its line count against
+ * meta.json and against the rows of the model's table, so an affix id can never index
+ * past the table.
+ */
+async function readAffixes(dir: string, dirGiven: string, meta: CheckpointMeta, side: AffixSide): Promise<AffixVocabulary | null> {
+  const recorded = meta.affixes[side];
+  const rows = affixRows(meta.model, side);
+  const metaPath = join(dir, META_FILE);
+  if (recorded === null) {
+    if (rows > 0) throw new UserError(`${metaPath}: the model has a ${side} table but 'affixes.${side}' is null (the checkpoint is damaged)`);
+    return null;
+  }
+  const path = join(dir, recorded.file);
+  let affixes: AffixVocabulary;
+  try {
+    affixes = AffixVocabulary.fromText(await readText(path, dirGiven), side, recorded.length, path);
+  } catch (error) {
+    throw error instanceof UserError ? error : new UserError(error instanceof Error ? error.message : String(error));
+  }
+  if (affixes.size !== recorded.size) throw new UserError(`${path}: ${affixes.size} ${side}es, but meta.json records ${recorded.size}`);
+  if (affixes.size !== rows) {
+    throw new UserError(`${metaPath}: ${affixes.size} ${side}es in ${recorded.file}, but the model records ${rows} (the checkpoint is damaged)`);
+  }
+  return affixes;
 }
 
 /** The single "label" of an entity detector's checkpoint: its one score. */
@@ -230,7 +292,8 @@ function parseMeta(text: string, path: string): CheckpointMeta {
   }
   const meta = value as CheckpointMeta;
   if (!READABLE_VERSIONS.includes(meta.format_version)) {
-    throw new UserError(`${path}: checkpoint format version ${String(meta.format_version)}, this ner-train reads versions ${READABLE_VERSIONS.join(" and ")}`, {
+    const versions = `${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS[READABLE_VERSIONS.length - 1]}`;
+    throw new UserError(`${path}: checkpoint format version ${String(meta.format_version)}, this ner-train reads versions ${versions}`, {
       hint: 'use the ner-train version that wrote it',
     });
   }
@@ -240,7 +303,10 @@ function parseMeta(text: string, path: string): CheckpointMeta {
   if (!Array.isArray(meta.labels) || typeof meta.model !== 'object' || meta.model === null) {
     throw new UserError(`${path}: 'labels' or 'model' is missing`);
   }
-  if (meta.format_version === 1) return { ...meta, task: 'tagger', preprocess: { mode: 'none', eps: 0 }, detector: null, decode: 'greedy' };
+  // Checkpoints before version 3 had no affix features.
+  const model: ModelSpec = { ...NO_AFFIX_TABLES, ...meta.model };
+  const affixes = meta.format_version < 3 ? { suffix: null, prefix: null } : checkAffixes(meta.affixes, path);
+  if (meta.format_version === 1) return { ...meta, model, affixes, task: 'tagger', preprocess: { mode: 'none', eps: 0 }, detector: null, decode: 'greedy' };
   const modes: readonly unknown[] = ['none', 'center', 'standardize', 'whiten'];
   if (typeof meta.preprocess !== 'object' || meta.preprocess === null || !modes.includes(meta.preprocess.mode)) {
     throw new UserError(`${path}: 'preprocess' is missing or names an unknown mode`);
@@ -253,7 +319,25 @@ function parseMeta(text: string, path: string): CheckpointMeta {
   const decode: unknown = meta.decode ?? 'greedy';
   const decodeModes: readonly unknown[] = ['greedy', 'constrained', 'learned'];
   if (!decodeModes.includes(decode)) throw new UserError(`${path}: 'decode' names an unknown mode`);
-  return { ...meta, decode: decode as DecodeMode };
+  return { ...meta, model, affixes, decode: decode as DecodeMode };
+}
+
+const NO_AFFIX_TABLES = { suffixRows: 0, suffixDim: 0, prefixRows: 0, prefixDim: 0 } as const;
+
+function checkAffixes(value: unknown, path: string): CheckpointMeta['affixes'] {
+  if (typeof value !== 'object' || value === null) throw new UserError(`${path}: 'affixes' is missing`);
+  const record = value as Record<string, unknown>;
+  const out: CheckpointMeta['affixes'] = { suffix: null, prefix: null };
+  for (const side of AFFIX_SIDES) {
+    const entry = record[side] ?? null;
+    if (entry === null) continue;
+    const { length, file, size } = entry as Partial<AffixMeta>;
+    if (!Number.isInteger(length) || (length ?? 0) < 1 || typeof file !== 'string' || !Number.isInteger(size)) {
+      throw new UserError(`${path}: 'affixes.${side}' needs an integer length ≥ 1, a file name and an integer size`);
+    }
+    out[side] = entry as AffixMeta;
+  }
+  return out;
 }
 
 async function readText(path: string, checkpointDir: string): Promise<string> {

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import type { Coverage } from '../data/dataset.js';
 import { isTaggerScores, type TrainEvent } from '../train/events.js';
 import type { TrainResult } from '../train/trainer.js';
 import { displayPath, formatCount, formatDuration, pct, table, type Terminal } from './terminal.js';
@@ -51,6 +52,8 @@ export function trainView(term: Terminal): (event: TrainEvent) => void {
               (d.embeddings.duplicates > 0 ? `; ${d.embeddings.duplicates} duplicate words ignored` : '') +
               '\n',
           );
+          err.write(lookupLine('train', cov.train));
+          if (cov.dev) err.write(lookupLine('dev', cov.dev));
         }
         err.write(`labels ${d.labels.join(' ')}; vocabulary ${formatCount(d.vocab_size)}; ${formatCount(d.parameters)} parameters\n`);
         break;
@@ -92,6 +95,19 @@ export function trainView(term: Terminal): (event: TrainEvent) => void {
         break;
     }
   };
+}
+
+/**
+ * How the split's words found their vectors along the fall-back chain (exact form →
+ * lowercase → digits zeroed → none), as shares of tokens and then of distinct words:
+ * a large "none" or "digits→0" share says the vectors do not fit the data.
+ */
+function lookupLine(split: string, c: Coverage): string {
+  const w = c.words;
+  return (
+    `  pretrained vectors, ${split} tokens: ${pct(c.exact)}% exact, ${pct(c.lowercase)}% lowercased, ${pct(c.digits)}% digits→0, ${pct(c.unknown)}% none` +
+    ` (distinct words: ${pct(w.exact)} / ${pct(w.lowercase)} / ${pct(w.digits)} / ${pct(w.unknown)}%)\n`
+  );
 }
 
 /** The closing summary for people: where things are, the best epoch, per-type scores. */

@@ -64,8 +64,32 @@ const caps = z
   .prefault({})
   .describe('capitalisation feature');
 
+const affix = (side: 'suffix' | 'prefix', part: 'ending' | 'beginning') =>
+  z
+    .strictObject({
+      length: z
+        .int()
+        .min(0)
+        .max(10)
+        .default(0)
+        .describe(`${side} feature: characters of each word's ${part} (lowercased; the whole word if shorter) that get an embedding of their own; ${side}es seen fewer than data.min_count times in train share an unknown row; 0 = off`),
+      dim: z.int().min(1).default(10).describe(`${side}-feature embedding size (used when length > 0)`),
+    })
+    .prefault({})
+    .describe(`${side} feature`);
+
 const features = z
-  .strictObject({ caps })
+  .strictObject({
+    caps,
+    suffix: affix('suffix', 'ending'),
+    prefix: affix('prefix', 'beginning'),
+    word_dropout: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe('probability of replacing each word of a training window by <unk> (the word only: its caps and affix features stay), so the <unk> vector learns to stand for unseen words; 0 = off'),
+  })
   .prefault({})
   .describe('extra per-word features concatenated to the word vector');
 

@@ -1,10 +1,11 @@
 import { UserError } from '../errors.js';
+import { AffixVocabulary, type AffixSide } from './affixes.js';
 import type { Config } from '../config/schema.js';
 import { readConllFile, type Sentence } from './conll.js';
 import { readEmbeddings, type PretrainedEmbeddings } from './embeddings.js';
 import { entityTypes, LabelSet, labelIds } from './labels.js';
 import { detectScheme, type TagScheme } from './tags.js';
-import { Vocabulary, wordKey, type WordNormalisation } from './vocab.js';
+import { Vocabulary, wordKey, zeroDigits, type WordNormalisation } from './vocab.js';
 import { encodeWindows, type EncodedWindows, type WindowFeatures } from './windows.js';
 
 /** A split ready for the scorer: its sentences, windows as ids, and gold label ids. */
@@ -16,10 +17,25 @@ export interface EncodedSplit {
   gold: Int32Array;
 }
 
-export interface Coverage {
+/** Shares of tokens (or of distinct words) by the step of the look-up chain that found a pretrained vector. */
+export interface LookupShares {
+  exact: number;
+  lowercase: number;
+  digits: number;
+  /** No vector at any step: the row starts random. */
+  unknown: number;
+}
+
+/**
+ * How well the pretrained vectors cover a split. exact … unknown are token shares (they
+ * add up to 1) and say how far each token had to be changed before a vector was found
+ * (see matchPretrained); `words` gives the same over distinct word forms.
+ */
+export interface Coverage extends LookupShares {
   /** Share of tokens / distinct keys whose word has a pretrained vector. */
   tokens: number;
   types: number;
+  words: LookupShares;
 }
 
 export interface PreparedData {
@@ -35,12 +51,23 @@ export interface PreparedData {
   coverage: { train: Coverage; dev: Coverage | null } | null;
 }
 
-export function windowFeatures(config: Config): WindowFeatures {
+/** The window features of a config; the affix vocabularies are built from the training sentences. */
+export function windowFeatures(config: Config, train: readonly Sentence[]): WindowFeatures {
+  const affixes = (side: AffixSide): AffixVocabulary | null => {
+    const { length } = config.features[side];
+    return length > 0 ? AffixVocabulary.build(tokensOf(train), side, length, config.data.min_count) : null;
+  };
   return {
     halfWidth: config.model.window,
     caps: config.features.caps.dim > 0,
     norm: { lowercase: config.data.lowercase, normalize_digits: config.data.normalize_digits },
+    suffix: affixes('suffix'),
+    prefix: affixes('prefix'),
   };
+}
+
+function* tokensOf(sentences: readonly Sentence[]): Generator<string> {
+  for (const s of sentences) yield* s.tokens;
 }
 
 /** Reads train, dev and embeddings, and builds the vocabulary, the label set and the windows. */
@@ -57,7 +84,7 @@ export async function prepareData(config: Config, onReading: ReadingHandler = ()
 
   if (config.embeddings.path !== null) onReading('embeddings', config.embeddings.path);
   const pretrained = config.embeddings.path === null ? null : await readEmbeddings(config.embeddings.path, config.embeddings.dim);
-  const features = windowFeatures(config);
+  const features = windowFeatures(config, trainSentences);
   const vocab = buildVocabulary(trainSentences, pretrained, features.norm, config);
   const labels = LabelSet.fromTypes(entityTypes(trainSentences, scheme));
   if (labels.size === 1) {
@@ -122,27 +149,71 @@ function buildVocabulary(
   return Vocabulary.fromKeys([...trainKeys, ...extra]);
 }
 
-/** The pretrained row for a key: the key itself, else its lowercase form (GloVe 6B is uncased). */
+/**
+ * The pretrained vector of a lookup key, by a fall-back chain: the key as it is, then
+ * lowercased (GloVe 6B is uncased), then with every digit 0 (as it is, then lowercased:
+ * some files keep numbers only in that form). Returns the row and the form that found
+ * it, or null when no step does.
+ */
+export function matchPretrained(pretrained: PretrainedEmbeddings, key: string): { row: number; form: string } | null {
+  const lower = key.toLowerCase();
+  for (const form of [key, lower, zeroDigits(key), zeroDigits(lower)]) {
+    const row = pretrained.index.get(form);
+    if (row !== undefined) return { row, form };
+  }
+  return null;
+}
+
+/** The pretrained row for a key by the fall-back chain of matchPretrained, or −1. */
 export function lookupPretrained(pretrained: PretrainedEmbeddings, key: string): number {
-  return pretrained.index.get(key) ?? pretrained.index.get(key.toLowerCase()) ?? -1;
+  return matchPretrained(pretrained, key)?.row ?? -1;
+}
+
+type LookupStep = keyof LookupShares;
+
+/**
+ * The chain step that gave a token its vector, measured against the token as written: a
+ * vector found for the token itself is `exact`, for its lowercase form `lowercase`, for a
+ * form with digits zeroed `digits`. With data.lowercase the key is already lowercased, so
+ * "Paris" counts as lowercased even though the key "paris" was found at once: what the
+ * report describes is what became of the word, not which look-up the code made.
+ */
+function lookupStep(pretrained: PretrainedEmbeddings, token: string, norm: WordNormalisation): LookupStep {
+  const match = matchPretrained(pretrained, wordKey(token, norm));
+  if (match === null) return 'unknown';
+  if (match.form === token) return 'exact';
+  return match.form === token.toLowerCase() ? 'lowercase' : 'digits';
 }
 
 function coverage(sentences: Sentence[], pretrained: PretrainedEmbeddings, norm: WordNormalisation): Coverage {
+  const stepOf = new Map<string, LookupStep>();
+  const keyCovered = new Map<string, boolean>();
+  const tokenCounts: LookupShares = { exact: 0, lowercase: 0, digits: 0, unknown: 0 };
   let tokens = 0;
-  let covered = 0;
-  const types = new Map<string, boolean>();
   for (const s of sentences) for (const token of s.tokens) {
-    const key = wordKey(token, norm);
-    let hit = types.get(key);
-    if (hit === undefined) {
-      hit = lookupPretrained(pretrained, key) >= 0;
-      types.set(key, hit);
+    let step = stepOf.get(token);
+    if (step === undefined) {
+      step = lookupStep(pretrained, token, norm);
+      stepOf.set(token, step);
+      const key = wordKey(token, norm);
+      if (!keyCovered.has(key)) keyCovered.set(key, lookupPretrained(pretrained, key) >= 0);
     }
+    tokenCounts[step]++;
     tokens++;
-    if (hit) covered++;
   }
-  const coveredTypes = [...types.values()].filter(Boolean).length;
-  return { tokens: covered / Math.max(tokens, 1), types: coveredTypes / Math.max(types.size, 1) };
+  const wordCounts: LookupShares = { exact: 0, lowercase: 0, digits: 0, unknown: 0 };
+  for (const step of stepOf.values()) wordCounts[step]++;
+  const coveredKeys = [...keyCovered.values()].filter(Boolean).length;
+  const shares = (counts: LookupShares, total: number): LookupShares => {
+    const n = Math.max(total, 1);
+    return { exact: counts.exact / n, lowercase: counts.lowercase / n, digits: counts.digits / n, unknown: counts.unknown / n };
+  };
+  return {
+    tokens: (tokens - tokenCounts.unknown) / Math.max(tokens, 1),
+    types: coveredKeys / Math.max(keyCovered.size, 1),
+    ...shares(tokenCounts, tokens),
+    words: shares(wordCounts, stepOf.size),
+  };
 }
 
 function checkDevScheme(path: string, sentences: Sentence[], trainScheme: TagScheme): void {

@@ -18,9 +18,13 @@ export interface WordNormalisation {
 
 /** The key a token is looked up by: lowercased and with every digit made 0, as configured. */
 export function wordKey(token: string, norm: WordNormalisation): string {
-  let key = norm.lowercase ? token.toLowerCase() : token;
-  if (norm.normalize_digits) key = key.replace(/[0-9]/g, '0');
-  return key;
+  const key = norm.lowercase ? token.toLowerCase() : token;
+  return norm.normalize_digits ? zeroDigits(key) : key;
+}
+
+/** Every ASCII digit made 0: numbers of one shape (years, prices) share a row. */
+export function zeroDigits(text: string): string {
+  return text.replace(/[0-9]/g, '0');
 }
 
 export class Vocabulary {

@@ -42,6 +42,9 @@ export interface GradcheckOptions {
   halfWidth: number;
   wordDim: number;
   capsDim: number;
+  /** Sizes of the suffix and prefix tables (AFFIX_ROWS rows each); 0 leaves a table out. */
+  suffixDim: number;
+  prefixDim: number;
   hidden: number;
   labels: number;
   batch: number;
@@ -62,6 +65,8 @@ export const DEFAULT_GRADCHECK: GradcheckOptions = {
   halfWidth: 1,
   wordDim: 4,
   capsDim: 2,
+  suffixDim: 2,
+  prefixDim: 2,
   hidden: 6,
   labels: 4,
   batch: 5,
@@ -124,6 +129,12 @@ export function gradcheckCases(opts: Pick<GradcheckOptions, 'activations' | 'los
   }
   return cases;
 }
+
+/**
+ * Rows of the affix tables in the checked instances: the unknown and padding rows and a
+ * few affixes, enough that a batch reuses some rows and leaves others untouched.
+ */
+const AFFIX_ROWS = 5;
 
 /**
  * Central differences (five-point, step h = `epsilon`) of J in float64, against the analytic gradient of
@@ -213,6 +224,9 @@ function drawInstance(opts: GradcheckOptions, c: GradcheckCase): Instance {
     const w = 2 * opts.halfWidth + 1;
     const tables: EmbeddingTable[] = [createTable('word', 9, opts.wordDim, 'float64', true)];
     if (opts.capsDim > 0) tables.push(createTable('caps', 6, opts.capsDim, 'float64', true));
+    // In the scorer's column order (word, caps, suffix, prefix); the scorer treats every table alike, but the check proves it.
+    if (opts.suffixDim > 0) tables.push(createTable('suffix', AFFIX_ROWS, opts.suffixDim, 'float64', true));
+    if (opts.prefixDim > 0) tables.push(createTable('prefix', AFFIX_ROWS, opts.prefixDim, 'float64', true));
     for (const table of tables) for (let i = 0; i < table.data.length; i++) table.data[i] = rng.normal();
     const model = new WindowScorer({
       positions: w,

@@ -11,6 +11,11 @@ export interface ModelSpec {
   wordDim: number;
   wordsTrainable: boolean;
   capsDim: number;
+  /** Suffix and prefix tables: rows of the affix vocabulary and embedding size; 0 rows = feature off. */
+  suffixRows: number;
+  suffixDim: number;
+  prefixRows: number;
+  prefixDim: number;
   hidden: number;
   labels: number;
   activation: ActivationName;
@@ -22,6 +27,9 @@ export interface ModelSpec {
 export function createScorer(spec: ModelSpec, dtype: DTypeName = 'float32'): WindowScorer {
   const tables: EmbeddingTable[] = [createTable('word', spec.vocabSize, spec.wordDim, dtype, spec.wordsTrainable)];
   if (spec.capsDim > 0) tables.push(createTable('caps', CAPS_CLASSES.length, spec.capsDim, dtype, true));
+  // The order of the id columns of EncodedWindows: word, caps, suffix, prefix.
+  if (spec.suffixRows > 0) tables.push(createTable('suffix', spec.suffixRows, spec.suffixDim, dtype, true));
+  if (spec.prefixRows > 0) tables.push(createTable('prefix', spec.prefixRows, spec.prefixDim, dtype, true));
   return new WindowScorer({
     positions: 2 * spec.halfWidth + 1,
     tables,

@@ -39,6 +39,7 @@ export interface DataSummary {
   scheme: TagScheme;
   labels: string[];
   vocab_size: number;
+  /** coverage: the pretrained vectors' coverage, with the token and distinct-word shares of each step of the look-up chain. */
   embeddings: { path: string; words: number; dim: number; duplicates: number; coverage: { train: Coverage; dev: Coverage | null } } | null;
   parameters: number;
 }

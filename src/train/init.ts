@@ -7,7 +7,7 @@ import type { WindowScorer } from '../model/window-scorer.js';
 /**
  * Initial parameters: W and U by `model.init` (Xavier by default), zero biases; word rows
  * copied from the pretrained vectors where there is one, else uniform in ±random_scale;
- * caps rows uniform. Draws from `rng` in a fixed order, so a seed fixes every starting value.
+ * caps, suffix and prefix rows uniform too. Draws from `rng` in a fixed order, so a seed fixes every starting value.
  */
 export function initialiseModel(model: WindowScorer, data: PreparedData, config: Config, rng: Rng): void {
   initWeights(model.params, config.model.init, config.model.init_scale, rng);

@@ -5,11 +5,13 @@ import type { WindowScorer } from '../model/window-scorer.js';
 import type { SentenceBatch, SentenceBatchLoss } from '../objective/sentence-batch-loss.js';
 import { clipGradientNorm, type Optimizer, type ParameterGroups } from '../optim/index.js';
 import type { Step } from './step.js';
+import { dropWords } from './word-dropout.js';
 
 /**
  * One update over whole sentences (learned decoding): the windows of every token of a
- * few sentences, their sentence-level loss with the transition scores, backward,
- * clipping, optimiser step. Buffers grow to the largest batch seen and are then reused.
+ * few sentences, word dropout, their sentence-level loss with the transition scores,
+ * backward, clipping, optimiser step. Buffers grow to the largest batch seen and are
+ * then reused.
  */
 export class SentenceStep implements Step {
   private readonly stride: number;
@@ -26,6 +28,8 @@ export class SentenceStep implements Step {
     /** Sentences are added to a batch until it holds at least this many tokens. */
     readonly batchTokens: number,
     private readonly clipNorm: number | null = null,
+    /** features.word_dropout: the chance of each word of a window becoming <unk> (see dropWords). */
+    private readonly wordDropout = 0,
   ) {
     this.stride = split.windows.positions * split.windows.tables;
     this.batch = { ids: new Int32Array(0), rows: 0, gold: new Int32Array(0), starts: new Int32Array(1), sentences: 0 };
@@ -83,6 +87,7 @@ export class SentenceStep implements Step {
     batch.starts[to - from] = row;
     batch.rows = rows;
     batch.sentences = to - from;
+    dropWords(batch.ids, rows, split.windows.positions, split.windows.tables, this.wordDropout, rng);
     if (model.dropout > 0) model.sampleDropoutMask(rows, rng);
     this.lastTokens = rows;
     const J = this.loss.evaluate(model, this.transitions, batch, true, true, this.dS);

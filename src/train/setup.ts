@@ -43,6 +43,10 @@ export function modelSpec(config: Config, data: PreparedData): ModelSpec {
     wordDim: config.embeddings.dim,
     wordsTrainable: config.embeddings.trainable,
     capsDim: config.features.caps.dim,
+    suffixRows: data.features.suffix?.size ?? 0,
+    suffixDim: data.features.suffix ? config.features.suffix.dim : 0,
+    prefixRows: data.features.prefix?.size ?? 0,
+    prefixDim: data.features.prefix ? config.features.prefix.dim : 0,
     hidden: config.model.hidden,
     labels: config.task === 'entity-detector' ? 1 : data.labels.size,
     activation: config.model.activation,
@@ -89,13 +93,13 @@ export function setupTraining(config: Config, data: PreparedData, rng: Rng): Tra
   if (transitions) {
     const kind = config.objective.loss === 'softmax' ? 'log-likelihood' : 'margin';
     const loss = new SentenceBatchLoss(kind, config.objective.margin, regularizer, model.K);
-    step = new SentenceStep(model, transitions, loss, optimizer, groups, data.train, batch_size, clip);
+    step = new SentenceStep(model, transitions, loss, optimizer, groups, data.train, batch_size, clip, config.features.word_dropout);
     trainOrder = Int32Array.from({ length: data.train.sentences.length }, (_, i) => i);
   } else {
     const classWeight = Float64Array.from({ length: model.K }, (_, y) => (y === O_LABEL ? config.objective.o_weight : 1));
     const objective: Objective | null = detector || !byLabel ? null : createObjective({ ...config.objective, classWeight });
     const loss = new BatchLoss(objective, config.objective.margin, regularizer);
-    step = new TrainingStep(model, loss, optimizer, groups, data.train, batch_size, plan, clip);
+    step = new TrainingStep(model, loss, optimizer, groups, data.train, batch_size, plan, clip, config.features.word_dropout);
     trainOrder = detector ? entityWindows : Int32Array.from({ length: data.train.windows.count }, (_, i) => i);
   }
   const { lr } = config.optimizer;

@@ -5,6 +5,7 @@ import type { BatchLoss, WindowBatch } from '../objective/batch-loss.js';
 import { centreWordOffset, type UnigramSampler } from '../objective/corruption.js';
 import { MarginPairs } from '../objective/pairs.js';
 import { clipGradientNorm, type Optimizer, type ParameterGroups } from '../optim/index.js';
+import { dropWords } from './word-dropout.js';
 
 /**
  * Which corrupted windows a step adds next to the true ones (see `objective.corruption`).
@@ -40,8 +41,8 @@ export interface Step {
 
 /**
  * One minibatch update, with its buffers allocated once: gather the batch's window ids
- * and gold labels, add the corrupted windows, forward, loss and gradient, clipping,
- * optimiser step.
+ * and gold labels, word dropout, add the corrupted windows, forward, loss and gradient,
+ * clipping, optimiser step.
  */
 export class TrainingStep implements Step {
   private readonly stride: number;
@@ -58,6 +59,8 @@ export class TrainingStep implements Step {
     readonly batchSize: number,
     private readonly corruption: CorruptionPlan = NO_CORRUPTION,
     private readonly clipNorm: number | null = null,
+    /** features.word_dropout: the chance of each word of a true window becoming <unk> (see dropWords). */
+    private readonly wordDropout = 0,
   ) {
     this.stride = split.windows.positions * split.windows.tables;
     this.centre = centreWordOffset(split.windows);
@@ -101,6 +104,10 @@ export class TrainingStep implements Step {
       batch.gold[n] = this.split.gold[i];
     }
     batch.B = B;
+    // On the batch's copies, never on the split; before the corruptions, so a centre-word
+    // corruption differs from its true window only in the centre word.
+    const { positions, tables } = this.split.windows;
+    dropWords(batch.ids, B, positions, tables, this.wordDropout, rng);
     batch.rows = this.addCorruptions(B, rng);
     if (model.dropout > 0) model.sampleDropoutMask(batch.rows, rng);
     const J = this.loss.evaluate(model, batch, true, true, this.dS);

@@ -208,6 +208,8 @@ export function checkpointState(
     labels: data.labels,
     tag_scheme: data.scheme,
     word_normalisation: data.features.norm,
+    suffix: data.features.suffix ?? null,
+    prefix: data.features.prefix ?? null,
     preprocessor: setup.preprocessor,
     transitions: setup.transitions,
     decode: config.task === 'entity-detector' ? 'greedy' : config.decode.mode,

@@ -51,6 +51,10 @@ beforeAll(async () => {
     wordDim: 3,
     wordsTrainable: true,
     capsDim: 2,
+    suffixRows: 0,
+    suffixDim: 0,
+    prefixRows: 0,
+    prefixDim: 0,
     hidden: 4,
     labels: data.labels.size,
     activation: 'tanh',
@@ -147,6 +151,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       labels: setup.data.labels.labels,
       tag_scheme: 'iob1',
       word_normalisation: { lowercase: true, normalize_digits: true },
+      affixes: { suffix: null, prefix: null },
       model: setup.spec,
       task: 'tagger',
       preprocess: { mode: 'none', eps: 0 },
@@ -163,6 +168,10 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       wordDim: 3,
       wordsTrainable: true,
       capsDim: 2,
+      suffixRows: 0,
+      suffixDim: 0,
+      prefixRows: 0,
+      prefixDim: 0,
       hidden: 4,
       labels: 7,
       activation: 'tanh',
@@ -263,8 +272,8 @@ describe('loadCheckpoint: damaged checkpoints', () => {
 
   it('rejects another format version, with a hint', async () => {
     const { dir, meta } = await saved();
-    writeMeta(meta, { ...readMeta(meta), format_version: 3 });
-    const error = await expectUserError(() => loadCheckpoint(dir), `${meta}: checkpoint format version 3, this ner-train reads versions 1 and 2`);
+    writeMeta(meta, { ...readMeta(meta), format_version: 4 });
+    const error = await expectUserError(() => loadCheckpoint(dir), `${meta}: checkpoint format version 4, this ner-train reads versions 1, 2 and 3`);
     expect(error.hint).toBe('use the ner-train version that wrote it');
   });
 

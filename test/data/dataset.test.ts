@@ -105,7 +105,12 @@ describe('prepareData: vocabulary', () => {
     expect(lookupPretrained(pretrained, 'Rome')).toBe(2);
     expect(lookupPretrained(pretrained, 'Madrid')).toBe(-1);
     // Tokens 6: Paris ×2, Rome and Berlin covered, visited and `and` not. Keys 5, three covered.
-    expect(data.coverage?.train).toEqual({ tokens: 4 / 6, types: 3 / 5 });
+    // Rome finds its own vector; Paris ×2 and Berlin find theirs lowercased.
+    expect(data.coverage?.train).toEqual({
+      tokens: 4 / 6, types: 3 / 5,
+      exact: 1 / 6, lowercase: 3 / 6, digits: 0, unknown: 2 / 6,
+      words: { exact: 1 / 5, lowercase: 2 / 5, digits: 0, unknown: 2 / 5 },
+    });
     // visited and `and` are <unk> in the windows.
     const centre = data.features.halfWidth;
     const w = data.train.windows.positions;
@@ -126,8 +131,8 @@ describe('prepareData: splits, labels and coverage', () => {
     const data = await prepareData(c);
     expect(data.scheme).toBe('iob1');
     expect(data.labels.labels).toEqual(['O', 'B-LOC', 'I-LOC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
-    expect(data.features).toEqual(windowFeatures(c));
-    expect(data.features).toEqual({ halfWidth: 2, caps: true, norm: { lowercase: true, normalize_digits: true } });
+    expect(data.features).toEqual(windowFeatures(c, data.train.sentences));
+    expect(data.features).toEqual({ halfWidth: 2, caps: true, norm: { lowercase: true, normalize_digits: true }, suffix: null, prefix: null });
 
     expect(data.train.path).toBe(c.data.train);
     expect(data.train.sentences.map((s) => s.line)).toEqual([3, 8, 16]);
@@ -153,10 +158,19 @@ describe('prepareData: splits, labels and coverage', () => {
     });
     const data = await prepareData(c);
     // Train: 12 tokens, of which The, in, Rome have vectors; 9 distinct keys, 3 covered.
-    // Dev: 5 tokens, Rome ×2 and London covered; 4 keys (rome, and, london, berlin), 2 covered.
+    // `in` is found as written, The and Rome lowercased; 9 distinct word forms.
+    // Dev: 5 tokens, Rome ×2 and London covered (lowercased); 4 keys (rome, and, london, berlin), 2 covered.
     expect(data.coverage).toEqual({
-      train: { tokens: 3 / 12, types: 3 / 9 },
-      dev: { tokens: 3 / 5, types: 2 / 4 },
+      train: {
+        tokens: 3 / 12, types: 3 / 9,
+        exact: 1 / 12, lowercase: 2 / 12, digits: 0, unknown: 9 / 12,
+        words: { exact: 1 / 9, lowercase: 2 / 9, digits: 0, unknown: 6 / 9 },
+      },
+      dev: {
+        tokens: 3 / 5, types: 2 / 4,
+        exact: 0, lowercase: 3 / 5, digits: 0, unknown: 2 / 5,
+        words: { exact: 0, lowercase: 2 / 4, digits: 0, unknown: 2 / 4 },
+      },
     });
   });
 
@@ -167,7 +181,46 @@ describe('prepareData: splits, labels and coverage', () => {
     });
     const data = await prepareData(c);
     expect(data.dev).toBeNull();
-    expect(data.coverage).toEqual({ train: { tokens: 3 / 12, types: 3 / 9 }, dev: null });
+    expect(data.coverage?.dev).toBeNull();
+    expect(data.coverage?.train.tokens).toBe(3 / 12);
+  });
+
+  it('falls back from the exact form to lowercase to digits zeroed, and reports each step', async () => {
+    const train = file(conll('Paris I-LOC', 'paris O', 'PARIS I-LOC', '1996 O', 'Route66 I-LOC', 'zzz O'));
+    const vectors = file('Paris 1 1\nparis 2 2\n0000 3 3\nroute00 4 4\n');
+    const setup = (lowercase: boolean, digits: boolean): Config =>
+      config(train, (c) => {
+        c.data.lowercase = lowercase;
+        c.data.normalize_digits = digits;
+        c.data.min_count = 1;
+        c.embeddings.path = vectors;
+        c.embeddings.dim = 2;
+        c.embeddings.extend_vocab = false;
+      });
+    // Keys as written: Paris and paris find themselves, PARIS its lowercase form, 1996 and
+    // Route66 only their zeroed forms (0000, and route00 after lowercasing too); zzz nothing.
+    const cased = await prepareData(setup(false, false));
+    expect(cased.vocab.words.slice(3)).toEqual(['Paris', 'paris', 'PARIS', '1996', 'Route66', 'zzz']);
+    expect(Array.from(cased.pretrainedRow.subarray(3))).toEqual([0, 1, 1, 2, 3, -1]);
+    expect(cased.coverage?.train).toEqual({
+      tokens: 5 / 6, types: 5 / 6,
+      exact: 2 / 6, lowercase: 1 / 6, digits: 2 / 6, unknown: 1 / 6,
+      words: { exact: 2 / 6, lowercase: 1 / 6, digits: 2 / 6, unknown: 1 / 6 },
+    });
+    // Lowercased, digit-normalised keys (the defaults): Paris now reads the `paris` vector,
+    // so it counts as lowercased although the file has it as written.
+    const normalised = await prepareData(setup(true, true));
+    expect(normalised.vocab.words.slice(3)).toEqual(['paris', '0000', 'route00', 'zzz']);
+    expect(Array.from(normalised.pretrainedRow.subarray(3))).toEqual([1, 2, 3, -1]);
+    expect(normalised.coverage?.train).toEqual({
+      tokens: 5 / 6, types: 3 / 4,
+      exact: 1 / 6, lowercase: 2 / 6, digits: 2 / 6, unknown: 1 / 6,
+      words: { exact: 1 / 6, lowercase: 2 / 6, digits: 2 / 6, unknown: 1 / 6 },
+    });
+    const pretrained = cased.pretrained;
+    if (pretrained === null) throw new Error('expected embeddings');
+    expect(lookupPretrained(pretrained, 'ROUTE66')).toBe(3);
+    expect(lookupPretrained(pretrained, '2024')).toBe(2);
   });
 
   it('accepts an IOB2 dev file next to an IOB1 train file (the same chunks either way)', async () => {
@@ -182,6 +235,30 @@ describe('prepareData: splits, labels and coverage', () => {
     expect(data.scheme).toBe('iobes');
     expect(data.labels.labels).toEqual(['O', 'B-LOC', 'I-LOC', 'B-ORG', 'I-ORG']);
     expect(Array.from(data.train.gold)).toEqual([1, 2, 0, 3]);
+  });
+
+  it('builds the affix vocabularies from train only (min_count applies) and encodes dev with them', async () => {
+    const c = config(file(TRAIN_IOB1), (c) => {
+      c.data.dev = file(DEV_IOB1);
+      c.data.min_count = 2;
+      c.features.suffix.length = 3;
+      c.features.prefix.length = 1;
+    });
+    const data = await prepareData(c);
+    // Train suffixes: ter, ted ×2, ris ×2, . ×2, the, eu, in, 996, ome; prefixes: p ×3, v ×2, . ×2, t, e, i, 1, r.
+    expect(data.features.suffix?.affixes).toEqual(['<UNK>', '<PAD>', 'ted', 'ris', '.']);
+    expect(data.features.prefix?.affixes).toEqual(['<UNK>', '<PAD>', 'p', 'v', '.']);
+    expect(data.train.windows.tables).toBe(4);
+    // Every dev affix (ome, and, don, lin; r, a, l, b) is unknown: nothing from dev entered the vocabularies.
+    const dev = data.dev;
+    if (dev === null) throw new Error('expected a dev split');
+    expect(dev.windows.tables).toBe(4);
+    /** The suffix and prefix ids of token n's centre position (5 positions × 4 tables, centre at 2). */
+    const affixIds = (ids: Int32Array, n: number): number[] => Array.from(ids.subarray((n * 5 + 2) * 4 + 2, (n * 5 + 2) * 4 + 4));
+    expect([0, 1, 2, 3, 4].map((n) => affixIds(dev.windows.ids, n))).toEqual([[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]]);
+    // Train's Paris (token 2): suffix ris (row 3), prefix p (row 2); visited (token 1): ted (2), v (3).
+    expect(affixIds(data.train.windows.ids, 2)).toEqual([3, 2]);
+    expect(affixIds(data.train.windows.ids, 1)).toEqual([2, 3]);
   });
 
   it('turns the caps feature off with caps.dim 0', async () => {

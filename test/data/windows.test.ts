@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AFFIX_PAD_ID, AFFIX_UNK_ID, AffixVocabulary } from '../../src/data/affixes.js';
 import { CAPS_PAD, capsClass } from '../../src/data/caps.js';
 import { PAD_END_ID, PAD_START_ID, UNK_ID, Vocabulary, wordKey, type WordNormalisation } from '../../src/data/vocab.js';
 import { encodeWindows, tablesPerPosition, type WindowFeatures } from '../../src/data/windows.js';
@@ -80,6 +81,28 @@ describe('encodeWindows', () => {
     expect(Array.from(cased.ids)).toEqual([UNK_ID]);
   });
 
+  it('with suffix and prefix: 4 tables per position (word, caps, suffix, prefix), affix padding row 1', () => {
+    // Suffixes (length 2): eu, ts, an; prefixes (length 1): e, r, g.
+    const suffix = AffixVocabulary.build(['EU', 'rejects', 'German', 'eu'], 'suffix', 2, 1); // rows: eu 2, ts 3, an 4
+    const prefix = AffixVocabulary.build(['German', 'rejects'], 'prefix', 1, 1); // rows: g 2, r 3
+    const four: WindowFeatures = { ...features(1, true), suffix, prefix };
+    expect(tablesPerPosition(four)).toBe(4);
+    const out = encodeWindows([ONE, THREE], vocab, four);
+    expect(out.tables).toBe(4);
+    expect(out.ids).toHaveLength(4 * 3 * 4);
+    // [word, caps, suffix, prefix] per position; EU's prefix e was never seen: unknown row 0.
+    expect(windowOf(out.ids, 0, 3, 4)).toEqual([[PAD_START_ID, CAPS_PAD, AFFIX_PAD_ID, AFFIX_PAD_ID], [3, 3, 2, AFFIX_UNK_ID], [PAD_END_ID, CAPS_PAD, AFFIX_PAD_ID, AFFIX_PAD_ID]]);
+    expect(windowOf(out.ids, 2, 3, 4)).toEqual([[3, 3, 2, 0], [4, 1, 3, 3], [5, 2, 4, 2]]);
+    expect(windowOf(out.ids, 3, 3, 4)).toEqual([[4, 1, 3, 3], [5, 2, 4, 2], [PAD_END_ID, CAPS_PAD, AFFIX_PAD_ID, AFFIX_PAD_ID]]);
+    // Without caps the affix columns move up: [word, suffix, prefix].
+    const noCaps = encodeWindows([THREE], vocab, { ...features(0, false), suffix, prefix });
+    expect(noCaps.tables).toBe(3);
+    expect(Array.from(noCaps.ids)).toEqual([3, 2, 0, 4, 3, 3, 5, 4, 2]);
+    // A prefix alone: [word, caps, prefix].
+    const prefixOnly = encodeWindows([THREE], vocab, { ...features(0, true), prefix });
+    expect(Array.from(prefixOnly.ids)).toEqual([3, 3, 0, 4, 1, 3, 5, 2, 2]);
+  });
+
   it('handles no sentences', () => {
     const out = encodeWindows([], vocab, features(2, true));
     expect(out.count).toBe(0);
@@ -94,11 +117,15 @@ describe('encodeWindows', () => {
     const sentences = Array.from({ length: 20 }, () => ({
       tokens: Array.from({ length: 1 + rng.int(7) }, () => words[rng.int(words.length)]),
     }));
+    const suffix = AffixVocabulary.build(words, 'suffix', 3, 1);
+    const prefix = AffixVocabulary.build(words.slice(0, 6), 'prefix', 2, 1);
     for (const k of [0, 1, 2, 3]) {
       for (const caps of [false, true]) {
         const out = encodeWindows(sentences, big, features(k, caps));
+        const all = encodeWindows(sentences, big, { ...features(k, caps), suffix, prefix });
         const w = 2 * k + 1;
         const T = caps ? 2 : 1;
+        const T4 = T + 2;
         let n = 0;
         sentences.forEach((sentence, s) => {
           expect(out.sentenceStarts[s]).toBe(n);
@@ -109,6 +136,11 @@ describe('encodeWindows', () => {
               const word = p < 0 ? PAD_START_ID : p >= len ? PAD_END_ID : big.id(wordKey(sentence.tokens[p], NORM));
               expect(out.ids[(n * w + j) * T]).toBe(word);
               if (caps) expect(out.ids[(n * w + j) * T + 1]).toBe(p < 0 || p >= len ? CAPS_PAD : capsClass(sentence.tokens[p]));
+              // With both affixes the word and caps columns are unchanged and the affixes follow them.
+              const inside = p >= 0 && p < len;
+              for (let t = 0; t < T; t++) expect(all.ids[(n * w + j) * T4 + t]).toBe(out.ids[(n * w + j) * T + t]);
+              expect(all.ids[(n * w + j) * T4 + T]).toBe(inside ? suffix.id(sentence.tokens[p]) : AFFIX_PAD_ID);
+              expect(all.ids[(n * w + j) * T4 + T + 1]).toBe(inside ? prefix.id(sentence.tokens[p]) : AFFIX_PAD_ID);
             }
           }
         });

@@ -16,9 +16,16 @@ describe('ner-train gradcheck through the built CLI', () => {
     // 6 activations × (3 losses × 2 dropout × 2 preprocess × 2 L2 + 7 extra cases + 2 O-weighted + 4 sentence-level cases)
     expect(cases.size).toBe(6 * (24 + 7 + 2 + 4));
     const learned = report.checks.filter((c: { loss: string | null }) => c.loss === 'sentence-margin' || c.loss === 'sentence-log-likelihood');
-    expect(new Set(learned.map((c: { param: string }) => c.param))).toEqual(new Set(['W', 'b', 'U', 'c', 'E.word', 'E.caps', 'A.start', 'A.trans']));
+    expect(new Set(learned.map((c: { param: string }) => c.param))).toEqual(
+      new Set(['W', 'b', 'U', 'c', 'E.word', 'E.caps', 'E.suffix', 'E.prefix', 'A.start', 'A.trans']),
+    );
     const params = new Set(report.checks.map((c: { param: string }) => c.param));
-    expect([...params].sort()).toEqual(['A.start', 'A.trans', 'E.caps', 'E.word', 'U', 'W', 'b', 'c']);
+    expect([...params].sort()).toEqual(['A.start', 'A.trans', 'E.caps', 'E.prefix', 'E.suffix', 'E.word', 'U', 'W', 'b', 'c']);
+    // Every case checks the affix tables, not only some.
+    for (const c of report.checks.filter((x: { param: string }) => x.param === 'W')) {
+      const mine = report.checks.filter((x: Check) => key(x) === key(c)).map((x: { param: string }) => x.param);
+      expect(mine).toEqual(expect.arrayContaining(['E.suffix', 'E.prefix']));
+    }
   });
 
   it('prints a table for people and takes its sizes from a config', () => {

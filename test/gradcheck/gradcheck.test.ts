@@ -5,7 +5,7 @@ import { WindowScorer } from '../../src/model/window-scorer.js';
 import { Regularizer } from '../../src/objective/regularization.js';
 import { GRADIENT_FLOOR, LOSS_NAMES, relativeError, runGradcheck, type GradcheckReport, type ParamCheck } from '../../src/gradcheck/gradcheck.js';
 
-const PARAMS = ['W', 'b', 'U', 'c', 'E.word', 'E.caps'];
+const PARAMS = ['W', 'b', 'U', 'c', 'E.word', 'E.caps', 'E.suffix', 'E.prefix'];
 
 function worstBy(checks: ParamCheck[], key: (c: ParamCheck) => string): Map<string, number> {
   const out = new Map<string, number>();
@@ -46,7 +46,7 @@ describe('runGradcheck on the real code', () => {
         c.o_weight === 1,
     );
     const seen = grid.map((c) => `${c.activation}|${c.loss}|${c.dropout}|${c.preprocess}|${c.regularization}|${c.corruption}|${c.task}|${c.param}`);
-    expect(seen.length).toBe(6 * 3 * 2 * 2 * 2 * 6);
+    expect(seen.length).toBe(6 * 3 * 2 * 2 * 2 * PARAMS.length);
     expect(new Set(seen).size).toBe(seen.length);
     expect([...seen].sort()).toEqual([...expected].sort());
   });
@@ -70,8 +70,8 @@ describe('runGradcheck on the real code', () => {
     for (const a of ACTIVATION_NAMES) {
       for (const loss of ['sentence-margin', 'sentence-log-likelihood']) {
         const mine = report.checks.filter((c) => c.activation === a && c.loss === loss);
-        // plain, and with dropout + whitening + L2: W, b, U, c, E.word, E.caps, A.start, A.trans each
-        expect(mine.length).toBe(2 * 8);
+        // plain, and with dropout + whitening + L2: W, b, U, c, E.word, E.caps, E.suffix, E.prefix, A.start, A.trans each
+        expect(mine.length).toBe(2 * 10);
         expect(mine.find((c) => c.param === 'A.trans')?.entries).toBe(16);
         expect(mine.find((c) => c.param === 'A.start')?.entries).toBe(4);
         for (const c of mine) expect(c.max_rel_error).toBeLessThan(1e-6);
@@ -86,9 +86,10 @@ describe('runGradcheck on the real code', () => {
   });
 
   it('checks every entry of these small parameters', () => {
-    // halfWidth 1 → 3 positions, word dim 4 + caps dim 2 → D = 18, H = 6, K = 4; word rows 9, caps rows 6
+    // halfWidth 1 → 3 positions, word dim 4 + caps, suffix and prefix dims 2 → D = 30, H = 6, K = 4;
+    // word rows 9, caps rows 6, suffix and prefix rows 5
     const entries = new Map(report.checks.filter((c) => c.task === 'tagger' && !c.param.startsWith('A.')).map((c) => [c.param, c.entries]));
-    expect(Object.fromEntries(entries)).toEqual({ W: 6 * 18, b: 6, U: 4 * 6, c: 4, 'E.word': 9 * 4, 'E.caps': 6 * 2 });
+    expect(Object.fromEntries(entries)).toEqual({ W: 6 * 30, b: 6, U: 4 * 6, c: 4, 'E.word': 9 * 4, 'E.caps': 6 * 2, 'E.suffix': 5 * 2, 'E.prefix': 5 * 2 });
   });
 
   it('is deterministic', () => {
@@ -97,12 +98,15 @@ describe('runGradcheck on the real code', () => {
   });
 
   it('honours its options', () => {
-    const small = runGradcheck({ activations: ['relu'], losses: ['max-margin-sum'], capsDim: 0, maxEntriesPerParam: 10, extras: false });
+    const small = runGradcheck({ activations: ['relu'], losses: ['max-margin-sum'], capsDim: 0, suffixDim: 0, prefixDim: 0, maxEntriesPerParam: 10, extras: false });
     // dropout × preprocess × L2 = 8 cases of 5 parameters each
     expect(small.checks.map((c) => c.param)).toEqual(Array.from({ length: 8 }, () => ['W', 'b', 'U', 'c', 'E.word']).flat());
     for (const c of small.checks) expect(c.entries).toBeLessThanOrEqual(10);
     expect(small.checks.find((c) => c.param === 'b')?.entries).toBe(6);
     expect(small.passed).toBe(true);
+    const suffixOnly = runGradcheck({ activations: ['relu'], losses: ['softmax'], capsDim: 0, prefixDim: 0, suffixDim: 3, extras: false });
+    expect([...new Set(suffixOnly.checks.map((c) => c.param))]).toEqual(['W', 'b', 'U', 'c', 'E.word', 'E.suffix']);
+    expect(suffixOnly.checks.find((c) => c.param === 'E.suffix')?.entries).toBe(5 * 3);
     // An impossible tolerance fails the report without changing the measured errors.
     const strict = runGradcheck({ activations: ['tanh'], losses: ['softmax'], tolerance: 1e-20 });
     expect(strict.passed).toBe(false);
@@ -153,6 +157,21 @@ describe('runGradcheck catches a wrong gradient elsewhere', () => {
     for (const p of PARAMS.filter((q) => q !== 'c')) expect(worst.get(p), p).toBeLessThan(1e-6);
     // every case fails on c
     for (const c of report.checks.filter((x) => x.param === 'c')) expect(c.max_rel_error).toBeGreaterThan(1e-6);
+  });
+
+  it('a suffix gradient at half strength fails E.suffix only', () => {
+    // A slip in one table's share of ∂x (a wrong offset or scale) is what a generic table loop could hide.
+    const originalBackward = WindowScorer.prototype.backward;
+    vi.spyOn(WindowScorer.prototype, 'backward').mockImplementation(function (this: WindowScorer, dS: FloatArray, ids: Int32Array, B: number): void {
+      originalBackward.call(this, dS, ids, B);
+      const tg = this.tableGrads[this.tables.findIndex((table) => table.name === 'suffix')];
+      for (let i = 0; i < tg.count * tg.table.dim; i++) tg.grad[i] *= 0.5;
+    });
+    const report = runGradcheck({ activations: ['tanh'], losses: ['softmax', 'max-margin-sum'] });
+    expect(report.passed).toBe(false);
+    const worst = worstBy(report.checks, (c) => c.param);
+    expect(worst.get('E.suffix')).toBeGreaterThan(1e-2);
+    for (const p of PARAMS.filter((q) => q !== 'E.suffix')) expect(worst.get(p), p).toBeLessThan(1e-6);
   });
 
   it('a dropped-out backward that forgets the mask fails (dropout cases only)', () => {

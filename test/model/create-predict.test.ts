@@ -8,6 +8,7 @@ import { xavierInit } from '../../src/model/params.js';
 
 const SPEC: ModelSpec = {
   halfWidth: 2, vocabSize: 13, wordDim: 4, wordsTrainable: false, capsDim: 3,
+  suffixRows: 0, suffixDim: 0, prefixRows: 0, prefixDim: 0,
   hidden: 8, labels: 5, activation: 'leaky-relu', leakySlope: 0.2, dropout: 0.1,
 };
 
@@ -38,6 +39,20 @@ describe('createScorer', () => {
     expect(model.tables.map((t) => t.name)).toEqual(['word']);
     expect(model.D).toBe(5 * 4);
     expect(model.params.data).toBeInstanceOf(Float32Array);
+  });
+
+  it('adds suffix and prefix tables after caps, in the column order of EncodedWindows', () => {
+    const model = createScorer({ ...SPEC, suffixRows: 7, suffixDim: 2, prefixRows: 9, prefixDim: 5 });
+    expect(model.tables.map((t) => [t.name, t.rows, t.dim, t.trainable])).toEqual([
+      ['word', 13, 4, false],
+      ['caps', CAPS_CLASSES.length, 3, true],
+      ['suffix', 7, 2, true],
+      ['prefix', 9, 5, true],
+    ]);
+    expect(model.P).toBe(4 + 3 + 2 + 5);
+    expect(model.D).toBe(5 * 14);
+    const prefixOnly = createScorer({ ...SPEC, capsDim: 0, prefixRows: 9, prefixDim: 5 });
+    expect(prefixOnly.tables.map((t) => t.name)).toEqual(['word', 'prefix']);
   });
 });
 

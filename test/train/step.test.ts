@@ -34,6 +34,7 @@ const NO_PENALTY = new Regularizer({ l2: 0, l1: 0, l2_embeddings: false, l1_embe
 function spec(labels: number): ModelSpec {
   return {
     halfWidth: 1, vocabSize: vocab.size, wordDim: 3, wordsTrainable: true, capsDim: 2,
+    suffixRows: 0, suffixDim: 0, prefixRows: 0, prefixDim: 0,
     hidden: 5, labels, activation: 'tanh', leakySlope: 0.01, dropout: 0,
   };
 }
