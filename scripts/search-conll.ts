@@ -33,10 +33,11 @@ const VARIANTS: Variant[] = [
   { group: 'decoding', name: 'greedy (window-level max-margin)', sets: ['decode.mode=greedy'], redecode: ['constrained'] },
   { group: 'decoding', name: 'learned, sentence log-likelihood', sets: ['objective.loss=softmax'] },
   { group: 'features', name: 'no caps feature', sets: ['features.caps.dim=0'] },
-  { group: 'features', name: 'no suffix/prefix features', sets: ['features.suffix.length=0', 'features.prefix.length=0'] },
+  { group: 'features', name: 'suffix 3 + prefix 2', sets: ['features.suffix.length=3', 'features.prefix.length=2'] },
+  { group: 'features', name: 'word dropout 0.05', sets: ['features.word_dropout=0.05'] },
   { group: 'embeddings', name: 'frozen word vectors', sets: ['embeddings.trainable=false'] },
-  { group: 'search', name: 'tanh', sets: ['model.activation=tanh'] },
-  { group: 'search', name: 'adam lr 1e-3', sets: ['optimizer.name=adam', 'optimizer.lr=0.001'] },
+  { group: 'network', name: 'dropout 0.3', sets: ['model.dropout=0.3'] },
+  { group: 'network', name: 'sigmoid', sets: ['model.activation=sigmoid'] },
 ];
 
 const outDir = resolve(flags.out);
