@@ -10,7 +10,7 @@ import { fileError, UserError } from '../errors.js';
 import { isMapping, kindOf, setOwn, valueAt, type Mapping } from './mapping.js';
 import { applySetsTracked, cameFromSet } from './overrides.js';
 import { describeIssue, keyName, originPrefix, requiredText, type ConfigOrigins } from './problems.js';
-import { ConfigSchema, PATH_KEYS, schemaAt, shapeOf, type Config } from './schema.js';
+import { combinationProblems, COMBINATION_PATHS, ConfigSchema, defaultConfig, PATH_KEYS, schemaAt, shapeOf, type CombinationKeys, type Config } from './schema.js';
 
 export { applySets, applySetsTracked } from './overrides.js';
 export type { ConfigOrigins } from './problems.js';
@@ -112,6 +112,9 @@ export function validateConfig(raw: unknown, origins: ConfigOrigins = { file: nu
   const input = requireTrain ? withSections : withPlaceholderTrain(withSections);
   const result = ConfigSchema.safeParse(input);
   const problems = result.success ? [] : result.error.issues.flatMap((issue) => describeIssue(issue, input));
+  // zod checks combinations only on an otherwise valid config; check them here too, so
+  // that one run reports every offending key (identical lines are merged below).
+  if (!result.success) problems.push(...combinationProblemsOf(input));
   // An empty data.train passes the schema (gradcheck's placeholder), but is no training file.
   if (result.success && requireTrain && result.data.data.train.trim() === '') {
     problems.push({ path: ['data', 'train'], text: requiredText(['data', 'train']), missing: true });
@@ -122,6 +125,28 @@ export function validateConfig(raw: unknown, origins: ConfigOrigins = { file: nu
   }
   if (!result.success) throw new Error('config validation failed without reporting a problem');
   return result.data;
+}
+
+/**
+ * The cross-key problems of a config that failed validation elsewhere: the keys involved
+ * are read as given (or their defaults), and checked only when each is valid on its own.
+ */
+function combinationProblemsOf(input: unknown): { path: PropertyKey[]; text: string }[] {
+  const defaults = defaultConfig();
+  const values = COMBINATION_PATHS.map((path) => {
+    const given = valueAt(input, path);
+    const value = given === undefined ? valueAt(defaults, path) : given;
+    const ok = schemaAt(path)?.safeParse(value).success ?? false;
+    return { path, value, ok };
+  });
+  if (!values.every((v) => v.ok)) return [];
+  const read = (path: readonly string[]): unknown => values.find((v) => v.path.join('.') === path.join('.'))?.value;
+  const keys = {
+    task: read(['task']),
+    objective: { loss: read(['objective', 'loss']), corruption: read(['objective', 'corruption']), o_weight: read(['objective', 'o_weight']) },
+    decode: { mode: read(['decode', 'mode']) },
+  } as CombinationKeys;
+  return combinationProblems(keys).map((p) => ({ path: [...p.path], text: p.message }));
 }
 
 /**

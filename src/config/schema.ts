@@ -278,40 +278,47 @@ export const ConfigSchema = z
     output,
   })
   .superRefine((config, ctx) => {
-    // Combinations each key allows alone but that have no meaning together.
-    if (config.objective.loss === 'softmax' && config.objective.corruption !== 'label') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['objective', 'corruption'],
-        message: `${config.objective.corruption} corruption needs objective.loss: max-margin (softmax scores the true window's label only)`,
-      });
-    }
-    if (config.decode.mode === 'learned' && config.objective.corruption !== 'label') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['objective', 'corruption'],
-        message: `learned decoding trains whole sentences against their best wrong tag sequence; ${config.objective.corruption} corruption has no meaning there (use label)`,
-      });
-    }
-    if (config.decode.mode === 'learned' && config.objective.o_weight !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['objective', 'o_weight'],
-        message: 'o_weight weights per-window losses; learned decoding trains whole sentences (leave it at 1)',
-      });
-    }
-    if (config.task === 'entity-detector' && config.decode.mode !== 'greedy') {
-      ctx.addIssue({ code: 'custom', path: ['decode', 'mode'], message: 'the entity detector scores words one at a time: decode.mode must be greedy' });
-    }
-    if (config.task === 'entity-detector' && config.objective.loss !== 'max-margin') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['objective', 'loss'],
-        message: 'the entity detector is trained with max-margin (a single score has no softmax over labels)',
-      });
-    }
+    for (const problem of combinationProblems(config)) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
   })
   .describe('ner-train config');
+
+/** The keys whose combinations are checked across sections. */
+export interface CombinationKeys {
+  task: 'tagger' | 'entity-detector';
+  objective: { loss: 'max-margin' | 'softmax'; corruption: 'label' | 'center-word' | 'both'; o_weight: number };
+  decode: { mode: 'greedy' | 'constrained' | 'learned' };
+}
+
+/** The key paths combinationProblems reads, for the loader's check of an otherwise invalid config. */
+export const COMBINATION_PATHS = [['task'], ['objective', 'loss'], ['objective', 'corruption'], ['objective', 'o_weight'], ['decode', 'mode']] as const;
+
+/** Combinations each key allows alone but that have no meaning together. */
+export function combinationProblems(config: CombinationKeys): { path: readonly string[]; message: string }[] {
+  const problems: { path: readonly string[]; message: string }[] = [];
+  const { objective, decode, task } = config;
+  if (objective.loss === 'softmax' && objective.corruption !== 'label') {
+    problems.push({
+      path: ['objective', 'corruption'],
+      message: `${objective.corruption} corruption needs objective.loss: max-margin (softmax scores the true window's label only)`,
+    });
+  }
+  if (decode.mode === 'learned' && objective.corruption !== 'label') {
+    problems.push({
+      path: ['objective', 'corruption'],
+      message: `learned decoding trains whole sentences against their best wrong tag sequence; ${objective.corruption} corruption has no meaning there (use label)`,
+    });
+  }
+  if (decode.mode === 'learned' && objective.o_weight !== 1) {
+    problems.push({ path: ['objective', 'o_weight'], message: 'o_weight weights per-window losses; learned decoding trains whole sentences (leave it at 1)' });
+  }
+  if (task === 'entity-detector' && decode.mode !== 'greedy') {
+    problems.push({ path: ['decode', 'mode'], message: 'the entity detector scores words one at a time: decode.mode must be greedy' });
+  }
+  if (task === 'entity-detector' && objective.loss !== 'max-margin') {
+    problems.push({ path: ['objective', 'loss'], message: 'the entity detector is trained with max-margin (a single score has no softmax over labels)' });
+  }
+  return problems;
+}
 
 export type Config = z.output<typeof ConfigSchema>;
 /** What a config file may contain before defaults are applied. */

@@ -105,6 +105,35 @@ describe('validation errors', () => {
     );
   });
 
+  it('reports a meaningless combination together with the other errors, once', () => {
+    const messageOf = (raw: unknown): string[] => {
+      try {
+        validateConfig(raw, { file: 'c.yaml' });
+      } catch (e) {
+        return (e as UserError).message.split('\n');
+      }
+      throw new Error('expected an error');
+    };
+    const both = { loss: 'softmax', corruption: 'both' };
+    expect(messageOf({ data: { train: 't' }, objective: both, model: { hidden: 0 } }).sort()).toEqual([
+      "c.yaml: model.hidden: must be an integer >= 1 (got 0)",
+      "c.yaml: objective.corruption: both corruption needs objective.loss: max-margin (softmax scores the true window's label only)",
+    ]);
+    // Alone, the combination is reported by the schema's own check: still one line.
+    expect(messageOf({ data: { train: 't' }, objective: both })).toEqual([
+      "c.yaml: objective.corruption: both corruption needs objective.loss: max-margin (softmax scores the true window's label only)",
+    ]);
+    // A key that is itself invalid is reported as such, not as part of a combination.
+    expect(messageOf({ data: { train: 't' }, objective: { loss: 'softmax', corruption: 'bogus' } })).toEqual([
+      'c.yaml: objective.corruption: must be one of label, center-word, both (got "bogus")',
+    ]);
+    // Defaults count: the detector with softmax is a combination error even when task is the only other key given.
+    expect(messageOf({ data: { train: 't' }, task: 'entity-detector', objective: { loss: 'softmax' }, seed: -1 }).sort()).toEqual([
+      'c.yaml: objective.loss: the entity detector is trained with max-margin (a single score has no softmax over labels)',
+      'c.yaml: seed: must be an integer >= 0 (got -1)',
+    ]);
+  });
+
   it('describes ranges, types and nullable keys', () => {
     const raw = {
       data: { train: 't', dev: 3, lowercase: 'yes' },
