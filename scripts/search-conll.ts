@@ -48,17 +48,10 @@ if (!flags['table-only']) {
   const only = flags.only?.split(',').map((s) => s.trim());
   const chosen = only ? VARIANTS.filter((v) => only.includes(v.name)) : VARIANTS;
   if (only && chosen.length !== only.length) throw new Error(`--only: unknown variant among ${only.join(', ')}`);
-  const epochs = Number(readConfigEpochs());
-  const outcomes = await runAll(chosen, { dataDir: resolve(flags.data), outDir, epochs, jobs: Number(flags.jobs) });
+  const outcomes = await runAll(chosen, { dataDir: resolve(flags.data), outDir, jobs: Number(flags.jobs) });
   for (const o of outcomes) saved[o.name] = o;
   mkdirSync(outDir, { recursive: true });
   writeFileSync(resultsPath, `${JSON.stringify(saved, null, 2)}\n`);
-}
-
-function readConfigEpochs(): string {
-  const match = /^\s*epochs:\s*(\d+)/m.exec(readFileSync(join(ROOT, 'configs/conll2003.yaml'), 'utf8'));
-  if (!match) throw new Error('configs/conll2003.yaml: no training.epochs');
-  return match[1];
 }
 
 const rows = VARIANTS.filter((v) => saved[v.name]).map((v) => {

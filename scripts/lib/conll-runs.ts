@@ -33,7 +33,8 @@ export interface Outcome {
 export interface RunOptions {
   dataDir: string;
   outDir: string;
-  epochs: number;
+  /** Override training.epochs; absent = as the config says. */
+  epochs?: number;
   jobs: number;
 }
 
@@ -55,7 +56,7 @@ async function runVariant(v: Variant, index: number, options: RunOptions): Promi
     '--set', `data.train=${join(data, 'conll2003/train.txt')}`,
     '--set', `data.dev=${join(data, 'conll2003/dev.txt')}`,
     '--set', `embeddings.path=${join(data, 'embeddings/glove.6B.100d.top40k-conll.txt')}`,
-    '--set', `training.epochs=${options.epochs}`,
+    ...(options.epochs === undefined ? [] : ['--set', `training.epochs=${options.epochs}`]),
     ...v.sets.flatMap((s) => ['--set', s]),
   ]);
   const result = JSON.parse(stdout) as { best_epoch: number; best: { f1: number }; epochs: { dev_f1: number }[]; elapsed_s: number };

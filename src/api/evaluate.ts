@@ -48,13 +48,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const tagger = await Tagger.load(options.checkpoint, options.decode);
   const sentences = await readConllFile(options.data);
   const scheme = options.scheme && options.scheme !== 'auto' ? options.scheme : evaluationScheme(sentences.map((s) => s.tags), tagger.scheme);
-  const predicted = tagger.tag(sentences, scheme);
+  const detected = tagger.isDetector ? tagger.detect(sentences, scheme) : null;
+  const predicted = detected ? detected.tags : tagger.tag(sentences, scheme);
   if (options.writePredictions) {
     const text = sentences.map((s, i) => conllevalLines(s.tokens, s.tags, predicted[i])).join('');
     await writeFileAtomic(options.writePredictions, text);
   }
-  if (tagger.isDetector) {
-    const scores = tagger.scores(sentences).flat();
+  if (detected) {
+    const scores = detected.scores.flat();
     const isEntity = sentences.flatMap((s) => s.tags.map((tag) => tag !== 'O'));
     return {
       task: 'entity-detector',

@@ -57,8 +57,9 @@ export async function predictStream(tagger: Tagger, options: PredictOptions): Pr
   let tokens = 0;
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
-    const tags = tagger.tag(pending);
-    const scores = tagger.isDetector && outputFormat === 'json' ? tagger.scores(pending) : null;
+    const detected = tagger.isDetector ? tagger.detect(pending) : null;
+    const tags = detected ? detected.tags : tagger.tag(pending);
+    const scores = detected && outputFormat === 'json' ? detected.scores : null;
     let text = '';
     pending.forEach((sentence, i) => {
       text += formatSentence(sentence, tags[i], outputFormat, tagger, scores ? scores[i] : null);

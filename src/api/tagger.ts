@@ -54,19 +54,22 @@ export class Tagger {
   /** Tags for each sentence, in `scheme`. */
   tag(sentences: readonly { tokens: readonly string[] }[], scheme: TagScheme = this.scheme): string[][] {
     if (sentences.length === 0) return [];
+    if (this.isDetector) return this.detect(sentences, scheme).tags;
     const windows = this.encode(sentences);
-    if (this.isDetector) return this.detectorTags(predictScores(this.checkpoint.model, windows, this.batchSize), windows, scheme);
     const ids = decodeLabelIds(this.checkpoint.model, windows, this.batchSize, this.decoder);
     return sentenceTags(ids, windows.sentenceStarts, this.checkpoint.labels, scheme);
   }
 
-  /** The entity detector's score of every token, per sentence. */
-  scores(sentences: readonly { tokens: readonly string[] }[]): number[][] {
-    if (!this.isDetector) throw new Error('scores() is for entity-detector checkpoints');
-    if (sentences.length === 0) return [];
+  /** The entity detector's tags and its score of every token, per sentence, from one forward pass. */
+  detect(sentences: readonly { tokens: readonly string[] }[], scheme: TagScheme = this.scheme): { tags: string[][]; scores: number[][] } {
+    if (!this.isDetector) throw new Error('detect() is for entity-detector checkpoints');
+    if (sentences.length === 0) return { tags: [], scores: [] };
     const windows = this.encode(sentences);
     const all = predictScores(this.checkpoint.model, windows, this.batchSize);
-    return perSentence(windows, (from, to) => Array.from(all.subarray(from, to)));
+    return {
+      tags: this.detectorTags(all, windows, scheme),
+      scores: perSentence(windows, (from, to) => Array.from(all.subarray(from, to))),
+    };
   }
 
   private encode(sentences: readonly { tokens: readonly string[] }[]): EncodedWindows {

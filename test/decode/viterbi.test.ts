@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { iob2Constraints, type TransitionMask } from '../../src/decode/constraints.js';
 import { pathScore, viterbi, ViterbiWorkspace, type Transitions } from '../../src/decode/viterbi.js';
-import { allocate, type DTypeName, type FloatArray } from '../../src/math/matrix.js';
+import type { DTypeName } from '../../src/math/matrix.js';
 import { Rng } from '../../src/math/random.js';
+import { allPaths, pathScoreByDefinition, randomArray } from './brute-force.js';
 
-/** Every label path of length n over K labels, as arrays. */
-function* allPaths(n: number, K: number): Generator<number[]> {
-  const y = new Array<number>(n).fill(0);
-  for (;;) {
-    yield y.slice();
-    let t = n - 1;
-    while (t >= 0 && y[t] === K - 1) y[t--] = 0;
-    if (t < 0) return;
-    y[t]++;
-  }
-}
 
-/** The score of a path, written out from the definition. */
-function score(S: ArrayLike<number>, offset: number, K: number, tr: Transitions | null, y: number[]): number {
-  let s = 0;
-  for (let t = 0; t < y.length; t++) {
-    s += S[(offset + t) * K + y[t]];
-    if (tr) s += t === 0 ? tr.start[y[0]] : tr.trans[y[t - 1] * K + y[t]];
-  }
-  return s;
-}
 
 function allowed(mask: TransitionMask, y: number[]): boolean {
   if (!mask.start[y[0]]) return false;
@@ -32,11 +13,6 @@ function allowed(mask: TransitionMask, y: number[]): boolean {
   return true;
 }
 
-function random(rng: Rng, dtype: DTypeName, length: number, spread = 2): FloatArray {
-  const a = allocate(dtype, length);
-  for (let i = 0; i < length; i++) a[i] = rng.range(-spread, spread);
-  return a;
-}
 
 const LABELS: Record<number, string[]> = {
   2: ['B-A', 'I-A'],
@@ -58,8 +34,8 @@ for (const dtype of ['float64', 'float32'] as const) {
 /** A sentence of n tokens at row `offset` of a larger S, with random transitions. */
 function setup(rng: Rng, { n, K, dtype }: Case) {
   const offset = 3;
-  const S = random(rng, dtype, (offset + n + 2) * K);
-  const tr: Transitions = { start: random(rng, dtype, K), trans: random(rng, dtype, K * K) };
+  const S = randomArray(rng, dtype, (offset + n + 2) * K);
+  const tr: Transitions = { start: randomArray(rng, dtype, K), trans: randomArray(rng, dtype, K * K) };
   const gold = new Int32Array(offset + n + 1).fill(-7);
   for (let t = 0; t < n; t++) gold[offset + 1 + t] = rng.int(K);
   return { offset, S, tr, gold, goldOffset: offset + 1 };
@@ -88,7 +64,7 @@ describe('viterbi', () => {
       const { offset, S, tr } = setup(rng, c);
       const out = new Int32Array(c.n + 4).fill(-9);
       const got = viterbi(S, offset, c.n, c.K, tr, null, out, 2, ws);
-      const { best, arg } = bruteBest(c.n, c.K, (y) => score(S, offset, c.K, tr, y));
+      const { best, arg } = bruteBest(c.n, c.K, (y) => pathScoreByDefinition(S, offset, c.K, tr, y));
       expect(Array.from(out.subarray(2, 2 + c.n))).toEqual(arg);
       // Nothing outside the sentence's slice of `out` is touched.
       expect([out[0], out[1], out[c.n + 2], out[c.n + 3]]).toEqual([-9, -9, -9, -9]);
@@ -102,7 +78,7 @@ describe('viterbi', () => {
     const { offset, S } = setup(rng, c);
     const out = new Int32Array(c.n);
     const got = viterbi(S, offset, c.n, c.K, null, null, out, 0, ws);
-    const { best, arg } = bruteBest(c.n, c.K, (y) => score(S, offset, c.K, null, y));
+    const { best, arg } = bruteBest(c.n, c.K, (y) => pathScoreByDefinition(S, offset, c.K, null, y));
     expect(Array.from(out)).toEqual(arg);
     expect(got).toBeCloseTo(best, 10);
     expect(got).toBe(pathScore(S, offset, c.n, c.K, null, out, 0));
@@ -118,7 +94,7 @@ describe('viterbi', () => {
       for (let k = 0; k < c.K * c.K; k++) if (!mask.trans[k]) tr.trans[k] += 3;
       const out = new Int32Array(c.n + 1);
       const got = viterbi(S, offset, c.n, c.K, tr, mask, out, 1, ws);
-      const { best, arg } = bruteBest(c.n, c.K, (y) => score(S, offset, c.K, tr, y), (y) => allowed(mask, y));
+      const { best, arg } = bruteBest(c.n, c.K, (y) => pathScoreByDefinition(S, offset, c.K, tr, y), (y) => allowed(mask, y));
       const path = Array.from(out.subarray(1));
       expect(path).toEqual(arg);
       expect(allowed(mask, path)).toBe(true);
@@ -134,7 +110,7 @@ describe('viterbi', () => {
       const hamming = (y: number[]): number => y.filter((v, t) => v !== gold[goldOffset + t]).length;
       const out = new Int32Array(c.n);
       const got = viterbi(S, offset, c.n, c.K, tr, null, out, 0, ws, { gold, goldOffset, margin });
-      const { best, arg } = bruteBest(c.n, c.K, (y) => score(S, offset, c.K, tr, y) + margin * hamming(y));
+      const { best, arg } = bruteBest(c.n, c.K, (y) => pathScoreByDefinition(S, offset, c.K, tr, y) + margin * hamming(y));
       expect(Array.from(out)).toEqual(arg);
       expect(got).toBeCloseTo(best, 10);
       expect(got).toBeCloseTo(pathScore(S, offset, c.n, c.K, tr, out, 0) + margin * hamming(Array.from(out)), 10);
@@ -167,7 +143,7 @@ describe('viterbi', () => {
     const c: Case = { n: 5, K: 3, dtype: 'float64' };
     const { offset, S, tr } = setup(rng, c);
     for (const y of allPaths(c.n, c.K)) {
-      expect(pathScore(S, offset, c.n, c.K, tr, Int32Array.from(y), 0)).toBeCloseTo(score(S, offset, c.K, tr, y), 12);
+      expect(pathScore(S, offset, c.n, c.K, tr, Int32Array.from(y), 0)).toBeCloseTo(pathScoreByDefinition(S, offset, c.K, tr, y), 12);
     }
   });
 
@@ -175,8 +151,8 @@ describe('viterbi', () => {
     const rng = new Rng(11);
     const n = 40;
     const K = 9;
-    const S = random(rng, 'float32', n * K);
-    const tr: Transitions = { start: random(rng, 'float32', K), trans: random(rng, 'float32', K * K) };
+    const S = randomArray(rng, 'float32', n * K);
+    const tr: Transitions = { start: randomArray(rng, 'float32', K), trans: randomArray(rng, 'float32', K * K) };
     const mask = iob2Constraints(['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
     const out = new Int32Array(n);
     const big = new ViterbiWorkspace(K, n);

@@ -1,15 +1,8 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { GroupScore } from '../../src/eval/oov.js';
 import { run, tempDir } from './cli.js';
 
-interface Group {
-  precision: number;
-  recall: number;
-  f1: number;
-  gold_entities: number;
-  predicted_entities: number;
-  correct_entities: number;
-}
 
 interface TaggerScores {
   task: string;
@@ -19,7 +12,7 @@ interface TaggerScores {
   predicted_entities: number;
   correct_entities: number;
   confusion: { labels: string[]; matrix: number[][] };
-  oov: { in_vocabulary: Group; out_of_vocabulary: Group };
+  oov: { in_vocabulary: GroupScore; out_of_vocabulary: GroupScore };
 }
 
 /** A short training of the shipped default config: the checks below are about bookkeeping, not quality. */

@@ -1,55 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import type { Transitions } from '../../src/decode/viterbi.js';
-import { allocate, type DTypeName, type FloatArray } from '../../src/math/matrix.js';
+import type { DTypeName, FloatArray } from '../../src/math/matrix.js';
 import { Rng } from '../../src/math/random.js';
+import { allPaths, pathScoreByDefinition, randomArray } from '../decode/brute-force.js';
 import { marginKinkDistance, SentenceWorkspace, sentenceLogLoss, sentenceMarginLoss } from '../../src/objective/sentence.js';
 
-/** Every label path of length n over K labels. */
-function* allPaths(n: number, K: number): Generator<number[]> {
-  const y = new Array<number>(n).fill(0);
-  for (;;) {
-    yield y.slice();
-    let t = n - 1;
-    while (t >= 0 && y[t] === K - 1) y[t--] = 0;
-    if (t < 0) return;
-    y[t]++;
-  }
-}
 
-function score(S: ArrayLike<number>, offset: number, K: number, tr: Transitions, y: ArrayLike<number>): number {
-  let s = 0;
-  for (let t = 0; t < y.length; t++) {
-    s += S[(offset + t) * K + y[t]];
-    s += t === 0 ? tr.start[y[0]] : tr.trans[y[t - 1] * K + y[t]];
-  }
-  return s;
-}
 
 function hamming(y: number[], gold: Int32Array, goldOffset: number): number {
   return y.filter((v, t) => v !== gold[goldOffset + t]).length;
 }
 
-function random(rng: Rng, dtype: DTypeName, length: number, spread = 2): FloatArray {
-  const a = allocate(dtype, length);
-  for (let i = 0; i < length; i++) a[i] = rng.range(-spread, spread);
-  return a;
-}
 
 /** A sentence at row `offset` of a larger S; gold at a different offset of a larger array. */
 function setup(rng: Rng, n: number, K: number, dtype: DTypeName = 'float64', spread = 2) {
   const offset = 2;
-  const S = random(rng, dtype, (offset + n + 1) * K, spread);
-  const tr: Transitions = { start: random(rng, dtype, K, spread), trans: random(rng, dtype, K * K, spread) };
+  const S = randomArray(rng, dtype, (offset + n + 1) * K, spread);
+  const tr: Transitions = { start: randomArray(rng, dtype, K, spread), trans: randomArray(rng, dtype, K * K, spread) };
   const goldOffset = 1;
   const gold = new Int32Array(goldOffset + n + 2).fill(-1);
   for (let t = 0; t < n; t++) gold[goldOffset + t] = rng.int(K);
   return { offset, S, tr, gold, goldOffset };
 }
 
-/** log Σ_y exp score(y), marginals, pairwise marginals, from enumeration. */
+/** log Σ_y exp pathScoreByDefinition(y), marginals, pairwise marginals, from enumeration. */
 function bruteLogLoss(S: FloatArray, offset: number, n: number, K: number, tr: Transitions, gold: Int32Array, goldOffset: number) {
   const paths = [...allPaths(n, K)];
-  const scores = paths.map((y) => score(S, offset, K, tr, y));
+  const scores = paths.map((y) => pathScoreByDefinition(S, offset, K, tr, y));
   const m = Math.max(...scores);
   const Z = scores.reduce((acc, s) => acc + Math.exp(s - m), 0);
   const logZ = m + Math.log(Z);
@@ -66,21 +43,21 @@ function bruteLogLoss(S: FloatArray, offset: number, n: number, K: number, tr: T
   for (let t = 0; t < n; t++) unary[t * K + goldPath[t]] -= 1;
   start[goldPath[0]] -= 1;
   for (let t = 1; t < n; t++) pair[goldPath[t - 1] * K + goldPath[t]] -= 1;
-  return { loss: logZ - score(S, offset, K, tr, goldPath), dS: unary, dStart: start, dTrans: pair };
+  return { loss: logZ - pathScoreByDefinition(S, offset, K, tr, goldPath), dS: unary, dStart: start, dTrans: pair };
 }
 
 function bruteMargin(S: FloatArray, offset: number, n: number, K: number, tr: Transitions, gold: Int32Array, goldOffset: number, margin: number) {
   let best = -Infinity;
   let second = -Infinity;
   for (const y of allPaths(n, K)) {
-    const v = score(S, offset, K, tr, y) + margin * hamming(y, gold, goldOffset);
+    const v = pathScoreByDefinition(S, offset, K, tr, y) + margin * hamming(y, gold, goldOffset);
     if (v > best) {
       second = best;
       best = v;
     } else if (v > second) second = v;
   }
   const goldPath = Array.from(gold.subarray(goldOffset, goldOffset + n));
-  return { loss: best - score(S, offset, K, tr, goldPath), gap: second === -Infinity ? Infinity : best - second };
+  return { loss: best - pathScoreByDefinition(S, offset, K, tr, goldPath), gap: second === -Infinity ? Infinity : best - second };
 }
 
 type LossFn = (S: FloatArray, tr: Transitions, dS: FloatArray | null, dStart: FloatArray | null, dTrans: FloatArray | null, scale: number) => number;
@@ -291,7 +268,7 @@ describe('sentenceMarginLoss', () => {
     const loss = sentenceMarginLoss(S, offset, n, K, tr, gold, goldOffset, margin, dS, dStart, dTrans, 0.5, ws);
     const y = Array.from(ws.lastPath);
     const g = Array.from(gold.subarray(goldOffset, goldOffset + n));
-    expect(loss).toBeCloseTo(score(S, offset, K, tr, y) + margin * hamming(y, gold, goldOffset) - score(S, offset, K, tr, g), 10);
+    expect(loss).toBeCloseTo(pathScoreByDefinition(S, offset, K, tr, y) + margin * hamming(y, gold, goldOffset) - pathScoreByDefinition(S, offset, K, tr, g), 10);
     const eS = new Float64Array(S.length);
     const eStart = new Float64Array(K);
     const eTrans = new Float64Array(K * K);
