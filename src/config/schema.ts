@@ -207,6 +207,12 @@ const optimizer = z
       .nullable()
       .default(null)
       .describe('rescale the whole gradient to this global L2 norm when it is larger; null = no clipping'),
+    average: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe('decay β of an exponential moving average of the weights (θ̄ ← β·θ̄ + (1−β)·θ after each step); dev scores and checkpoints use θ̄; 0 = off'),
   })
   .prefault({})
   .describe('optimizer');

@@ -10,6 +10,7 @@ import { createObjective, type Objective } from '../objective/index.js';
 import { Regularizer } from '../objective/regularization.js';
 import { createOptimizer, type DenseSegment, type ParameterGroups } from '../optim/index.js';
 import { learningRateAt as learningRate } from '../optim/schedule.js';
+import { ParameterAverage, withAverage } from '../optim/average.js';
 import { initialiseModel } from './init.js';
 import { createDecoder, GREEDY, type Decoder } from '../decode/decoder.js';
 import { TransitionParams } from '../model/transitions.js';
@@ -24,6 +25,8 @@ export interface TrainingSetup {
   preprocessor: Preprocessor;
   /** Learned tag transitions (decode.mode learned), trained with the scorer; else null. */
   transitions: TransitionParams | null;
+  /** The moving average of the weights (optimizer.average > 0): dev scoring and checkpoints swap it in. */
+  average: ParameterAverage | null;
   /** How dev (and later test) scores become tags. */
   decoder: Decoder;
   step: Step;
@@ -85,7 +88,9 @@ export function setupTraining(config: Config, data: PreparedData, rng: Rng): Tra
   const learned = config.decode.mode === 'learned';
   const transitions = learned ? new TransitionParams(model.K, 'float32') : null;
   const groups = parameterGroups(model, config.schedule.fan_in_scaling, transitions);
-  const optimizer = createOptimizer(groups, config.optimizer);
+  const average = config.optimizer.average > 0 ? new ParameterAverage(groups, config.optimizer.average) : null;
+  const rule = createOptimizer(groups, config.optimizer);
+  const optimizer = average ? withAverage(rule, average) : rule;
   const { batch_size } = config.training;
   const clip = config.optimizer.clip_norm;
   let step: Step;
@@ -109,6 +114,7 @@ export function setupTraining(config: Config, data: PreparedData, rng: Rng): Tra
     spec,
     preprocessor,
     transitions,
+    average,
     decoder: detector ? GREEDY : createDecoder(config.decode.mode, data.labels.labels, transitions),
     step,
     trainOrder,

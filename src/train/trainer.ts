@@ -63,6 +63,8 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   let interrupted = false;
   const checkpoint = (dir: string, epoch: number, dev: DevScores | null): Promise<void> =>
     saveCheckpoint(join(outDir, dir), checkpointState(model, spec, data, config, setup, epoch, loop.globalStep, dev));
+  // With optimizer.average the averaged weights are the model: scored on dev and saved.
+  const withModelWeights = <T>(use: () => T | Promise<T>): Promise<T> => (setup.average ? setup.average.withAveraged(use) : Promise.resolve(use()));
 
   const { epochs } = config.training;
   for (let epoch = 1; epoch <= epochs && !interrupted; epoch++) {
@@ -71,12 +73,12 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     if (trained.interrupted) {
       interrupted = true;
       emit({ type: 'interrupted', epoch, step: loop.globalStep });
-      await checkpoint(LAST_DIR, epoch - 1, null);
+      await withModelWeights(() => checkpoint(LAST_DIR, epoch - 1, null));
       break;
     }
 
     emit({ type: 'evaluating', epoch });
-    const dev = data.dev ? evaluateDev(setup, data, config) : null;
+    const dev = data.dev ? await withModelWeights(() => evaluateDev(setup, data, config)) : null;
     // Without dev data the last epoch is the best one: there is nothing else to choose by.
     const f1 = dev ? dev.f1 : epoch;
     const isBest = best === null || f1 > best.f1;
@@ -98,8 +100,10 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       elapsed_s: (performance.now() - started) / 1000,
     };
     records.push(record);
-    await checkpoint(LAST_DIR, epoch, dev);
-    if (isBest) await checkpoint(BEST_DIR, epoch, dev);
+    await withModelWeights(async () => {
+      await checkpoint(LAST_DIR, epoch, dev);
+      if (isBest) await checkpoint(BEST_DIR, epoch, dev);
+    });
     await writeFileAtomic(join(outDir, METRICS_FILE), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     emit({ type: 'epoch-end', record, dev });
     if (options.signal?.aborted && epoch < epochs) {

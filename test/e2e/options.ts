@@ -42,6 +42,7 @@ export const OPTION_RUNS: Record<string, string[]> = {
   'rmsprop': ['optimizer.name=rmsprop', 'optimizer.lr=0.001'],
   'adam': ['optimizer.name=adam', 'optimizer.lr=0.001'],
   'gradient clipping': ['optimizer.clip_norm=0.5'],
+  'weight averaging': ['optimizer.average=0.99'],
   'O down-weighted': ['objective.o_weight=0.5'],
   'constrained decoding': ['decode.mode=constrained'],
   'learned transitions, structured hinge': ['decode.mode=learned'],
