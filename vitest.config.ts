@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Points the embeddings cache at a temp folder, so no test touches ~/.cache/ner-train.
+    setupFiles: ['test/setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: one fork per core keeps the end-to-end trainings from starving each other.

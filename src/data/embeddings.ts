@@ -1,6 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { dataError, fileError, UserError } from '../errors.js';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { cacheFileFor, defaultCacheDir, loadCachedTable, saveCachedTable, type CacheKey } from './embeddings-cache.js';
+import { readEmbeddingsText } from './embeddings-text.js';
 
 /** Pretrained vectors as read from a text file: `vectors` is n×dim, row i belongs to words[i]. */
 export interface PretrainedEmbeddings {
@@ -12,85 +13,69 @@ export interface PretrainedEmbeddings {
   duplicates: number;
 }
 
+/** What a file holds, whichever way it was read (text or binary cache). */
+export type EmbeddingTable = Omit<PretrainedEmbeddings, 'path'>;
+
+export interface ReadEmbeddingsOptions {
+  /**
+   * Folder of the binary cache; null turns it off. Default: NER_TRAIN_CACHE_DIR
+   * (`off` turns it off), else $XDG_CACHE_HOME/ner-train, else ~/.cache/ner-train.
+   */
+  cacheDir?: string | null;
+  /** Smaller files are not cached: they parse in milliseconds. Default 1 MiB. */
+  cacheMinBytes?: number;
+  /** Told when the cache cannot be written; loading goes on. Default: process.emitWarning. */
+  onWarning?: (message: string) => void;
+}
+
+const CACHE_MIN_BYTES = 1 << 20;
+
 /**
- * Reads GloVe (`word v1 … vd`) or word2vec text (the same after a `count dim` header line)
- * as a stream, so a large file never sits in memory as text. `expectedDim` is the
- * configured embeddings.dim: a file of another width is an error at its first line, and
- * a ragged or non-numeric row is an error at its own line.
+ * Reads GloVe (`word v1 … vd`) or word2vec text (the same after a `count dim` header
+ * line); see readEmbeddingsText for the format and its errors. `expectedDim` is the
+ * configured embeddings.dim.
+ *
+ * A large file is parsed once: the table is then kept in a binary cache keyed by the
+ * file's absolute path, size and modification time, and later loads read that instead
+ * (a fraction of a second for GloVe 6B's 400k words). A cache that does not match the
+ * file, or fails its checksum, is ignored and rewritten; one that cannot be written
+ * costs a warning, never the load. Either way the result is the same table.
  */
-export async function readEmbeddings(path: string, expectedDim: number): Promise<PretrainedEmbeddings> {
-  const input = createReadStream(path);
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let streamError: unknown = null;
-  input.on('error', (error) => {
-    streamError = error;
-    lines.close();
-  });
-
-  const words: string[] = [];
-  const index = new Map<string, number>();
-  let vectors: Float32Array = new Float32Array(1024 * expectedDim);
-  let duplicates = 0;
-  let lineNo = 0;
-  try {
-    for await (const rawLine of lines) {
-      lineNo++;
-      const line = lineNo === 1 && rawLine.charCodeAt(0) === 0xfeff ? rawLine.slice(1) : rawLine;
-      const fields = line.trim().split(/[ \t]+/);
-      if (fields.length === 1 && fields[0] === '') continue;
-      if (lineNo === 1 && isWord2vecHeader(fields)) {
-        const dim = Number(fields[1]);
-        if (dim !== expectedDim) throw dimMismatch(path, 1, dim, expectedDim);
-        continue;
-      }
-      const found = fields.length - 1;
-      if (found !== expectedDim) {
-        if (words.length === 0) throw dimMismatch(path, lineNo, found, expectedDim);
-        throw dataError(path, lineNo, `expected ${expectedDim} values after the word, found ${found} (a ragged row)`);
-      }
-      const word = fields[0];
-      if (index.has(word)) {
-        // The first vector of a word wins, as in GloVe's own loaders; later copies are counted, not used.
-        duplicates++;
-        continue;
-      }
-      const row = words.length;
-      if ((row + 1) * expectedDim > vectors.length) vectors = grow(vectors);
-      for (let j = 0; j < expectedDim; j++) {
-        const value = Number(fields[j + 1]);
-        if (!Number.isFinite(value)) {
-          throw dataError(path, lineNo, `value ${j + 1} of '${word}' is not a finite number ('${fields[j + 1].slice(0, 30)}')`);
-        }
-        vectors[row * expectedDim + j] = value;
-      }
-      words.push(word);
-      index.set(word, row);
-    }
-  } catch (error) {
-    // A missing file or a folder rejects the line iterator with the stream's own error
-    // (ENOENT, EISDIR): report it as the user's mistake. Our own dataErrors pass through.
-    throw fileError(path, streamError ?? error);
-  } finally {
-    // Stopping early (an error) leaves the file open otherwise; after a full read this is a no-op.
-    input.destroy();
+export async function readEmbeddings(path: string, expectedDim: number, options: ReadEmbeddingsOptions = {}): Promise<PretrainedEmbeddings> {
+  const cacheFile = await cacheFileOf(path, options);
+  if (cacheFile !== null) {
+    const cached = await loadCachedTable(cacheFile.file, cacheFile.key, expectedDim);
+    if (cached !== null) return { path, ...cached };
   }
-  if (streamError !== null) throw fileError(path, streamError);
-  if (words.length === 0) throw dataError(path, 1, 'no word vectors found (the file is empty)');
-  return { path, dim: expectedDim, words, index, vectors: vectors.slice(0, words.length * expectedDim), duplicates };
+  const { table, source } = await readEmbeddingsText(path, expectedDim);
+  // source is null when the file changed while it was read: a cache of it could be stale from the start.
+  if (cacheFile !== null && source !== null) {
+    const key: CacheKey = { path: cacheFile.key.path, ...source };
+    try {
+      await saveCachedTable(cacheFile.file, key, table);
+    } catch (error) {
+      const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'NER_TRAIN_EMBEDDINGS_CACHE' }));
+      warn(`could not write the embeddings cache (${error instanceof Error ? error.message : String(error)}); the next load parses ${path} again`);
+    }
+  }
+  return { path, ...table };
 }
 
-function isWord2vecHeader(fields: string[]): boolean {
-  return fields.length === 2 && /^\d+$/.test(fields[0]) && /^\d+$/.test(fields[1]);
-}
-
-function dimMismatch(path: string, line: number, found: number, expected: number): UserError {
-  return new UserError(`${path}:${line}: the vectors have ${found} values but embeddings.dim is ${expected}`, {
-    hint: `set embeddings.dim: ${found} in the config (or --set embeddings.dim=${found})`,
-  });
-}
-
-function grow(array: Float32Array): Float32Array {
-  const bigger = new Float32Array(array.length * 2);
-  bigger.set(array);
-  return bigger;
+/** The cache file for `path` and the key it must match, or null when the cache is off or not worth it. */
+async function cacheFileOf(path: string, options: ReadEmbeddingsOptions): Promise<{ file: string; key: CacheKey } | null> {
+  const dir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
+  if (dir === null) return null;
+  let size: number;
+  let mtimeMs: number;
+  try {
+    const stats = await stat(path);
+    if (!stats.isFile()) return null;
+    ({ size, mtimeMs } = stats);
+  } catch {
+    // A missing or unreadable file: the text reader reports it in its own words.
+    return null;
+  }
+  if (size < (options.cacheMinBytes ?? CACHE_MIN_BYTES)) return null;
+  const absolute = resolve(path);
+  return { file: cacheFileFor(dir, absolute), key: { path: absolute, size, mtimeMs } };
 }

@@ -130,8 +130,11 @@ async function fsyncFolder(folder: string): Promise<void> {
   }
 }
 
-/** Write a file so that a crash at any moment leaves either the old content or the new one: write to a temp name in the same folder, fsync, rename over, fsync the folder. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Write a file so that a crash at any moment leaves either the old content or the new one: write to a temp name in the same folder, fsync, rename over, fsync the folder.
+ * `data` may be a list of parts, written one after the other, so a large file need not be assembled in one buffer first.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
   const target = cleanPath(path);
   const folder = dirname(target);
   // Hidden, so a half-written temp file is not mistaken for a real one by `ls` or globbing.
@@ -143,7 +146,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     // 'wx': fail rather than share a file if the name somehow exists.
     const handle = await open(temp, 'wx');
     try {
-      await handle.writeFile(data);
+      // writeFile on a handle continues at its current position: the parts land back to back.
+      for (const part of typeof data === 'string' || data instanceof Uint8Array ? [data] : data) await handle.writeFile(part);
       await handle.sync();
     } finally {
       await handle.close();

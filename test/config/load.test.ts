@@ -44,7 +44,7 @@ describe('defaults', () => {
     expect(config.model).toEqual({ window: 2, hidden: 300, activation: 'tanh', leaky_slope: 0.01, dropout: 0, init: 'xavier', init_scale: 0.1 });
     expect(config.features.caps.dim).toBe(5);
     expect(config.optimizer).toEqual({
-      name: 'sgd', lr: 0.01, mu: 0.9, nesterov: false, decay: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip_norm: null,
+      name: 'sgd', lr: 0.01, mu: 0.9, nesterov: false, decay: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip_norm: null, average: 0,
     });
     expect(config.schedule).toEqual({ name: 'constant', unit: 'epochs', factor: 0.5, every: 5, k: 0.1, tau: 5, fan_in_scaling: false });
     expect(config.preprocess).toEqual({ mode: 'none', eps: 0.01, fit_windows: 50000 });
