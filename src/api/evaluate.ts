@@ -7,6 +7,7 @@ import { EntityScorer, type EntityScores } from '../eval/metrics.js';
 import { knownWordPredicate, OovScorer, type OovScores } from '../eval/oov.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { DecodeMode } from '../decode/decoder.js';
+import type { PrecomputeOptions } from '../model/precompute.js';
 import { Tagger } from './tagger.js';
 
 export interface EvaluateOptions {
@@ -17,6 +18,8 @@ export interface EvaluateOptions {
   scheme?: TagScheme | 'auto';
   /** Decode differently from how the checkpoint was trained (default: as trained). */
   decode?: DecodeMode;
+  /** The pre-computation tables' budget, or false to score with the plain forward pass (same tags; see src/model/precompute.ts). */
+  precompute?: PrecomputeOptions | false;
 }
 
 export interface EvaluateResult extends EntityScores {
@@ -45,7 +48,7 @@ export interface DetectorEvaluateResult extends DetectorScores {
 
 /** Tags a CoNLL file with a checkpoint and scores it: by conlleval's rules (tagger) or per entity word (detector). */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult | DetectorEvaluateResult> {
-  const tagger = await Tagger.load(options.checkpoint, options.decode);
+  const tagger = await Tagger.load(options.checkpoint, options.decode, options.precompute ?? {});
   const sentences = await readConllFile(options.data);
   const scheme = options.scheme && options.scheme !== 'auto' ? options.scheme : evaluationScheme(sentences.map((s) => s.tags), tagger.scheme);
   const detected = tagger.isDetector ? tagger.detect(sentences, scheme) : null;

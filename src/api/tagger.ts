@@ -3,7 +3,8 @@ import { convertTags, spansFromTags, type Span, type TagScheme } from '../data/t
 import { encodeWindows, type EncodedWindows, type WindowFeatures } from '../data/windows.js';
 import { createDecoder, decodeLabelIds, type DecodeMode, type Decoder } from '../decode/decoder.js';
 import { UserError } from '../errors.js';
-import { predictScores, sentenceTags } from '../model/predict.js';
+import { PrecomputedScorer, type PrecomputeOptions } from '../model/precompute.js';
+import { predictScores, sentenceTags, type Scorer } from '../model/predict.js';
 
 /**
  * A trained checkpoint ready to tag tokenised sentences. A tagger checkpoint gives each
@@ -14,9 +15,19 @@ export class Tagger {
   readonly features: WindowFeatures;
   /** Greedy, constrained or learned Viterbi, as the checkpoint was trained and selected with. */
   readonly decoder: Decoder;
+  /**
+   * What scores the windows: the pre-computation tables over the checkpoint's model (built
+   * lazily, once enough tokens were tagged, and dropped with the Tagger), or the model
+   * itself when `precompute` is false. The checkpoint's parameters must not change while
+   * the Tagger is in use: the tables are a snapshot of them.
+   */
+  readonly scorer: Scorer;
 
-  /** `decode` overrides the checkpoint's decoding (e.g. constrained Viterbi for a greedily trained model). */
-  constructor(readonly checkpoint: Checkpoint, readonly batchSize = 512, decode?: DecodeMode) {
+  /**
+   * `decode` overrides the checkpoint's decoding (e.g. constrained Viterbi for a greedily
+   * trained model); `precompute` sets the tables' memory budget and threshold, or turns them off.
+   */
+  constructor(readonly checkpoint: Checkpoint, readonly batchSize = 512, decode?: DecodeMode, precompute: PrecomputeOptions | false = {}) {
     const { model, word_normalisation, labels } = checkpoint.meta;
     // The affix vocabularies come from the checkpoint unchanged: their rows were learned for the training data's affixes.
     const { suffix, prefix } = checkpoint;
@@ -31,10 +42,11 @@ export class Tagger {
       throw new UserError('an entity detector scores words one at a time: only greedy decoding applies');
     }
     this.decoder = createDecoder(mode, labels, checkpoint.transitions);
+    this.scorer = precompute === false ? checkpoint.model : new PrecomputedScorer(checkpoint.model, precompute);
   }
 
-  static async load(dir: string, decode?: DecodeMode): Promise<Tagger> {
-    return new Tagger(await loadCheckpoint(dir), 512, decode);
+  static async load(dir: string, decode?: DecodeMode, precompute: PrecomputeOptions | false = {}): Promise<Tagger> {
+    return new Tagger(await loadCheckpoint(dir), 512, decode, precompute);
   }
 
   /** The scheme of the data the model was trained on: predictions are written in it by default. */
@@ -56,7 +68,7 @@ export class Tagger {
     if (sentences.length === 0) return [];
     if (this.isDetector) return this.detect(sentences, scheme).tags;
     const windows = this.encode(sentences);
-    const ids = decodeLabelIds(this.checkpoint.model, windows, this.batchSize, this.decoder);
+    const ids = decodeLabelIds(this.scorer, windows, this.batchSize, this.decoder);
     return sentenceTags(ids, windows.sentenceStarts, this.checkpoint.labels, scheme);
   }
 
@@ -65,7 +77,7 @@ export class Tagger {
     if (!this.isDetector) throw new Error('detect() is for entity-detector checkpoints');
     if (sentences.length === 0) return { tags: [], scores: [] };
     const windows = this.encode(sentences);
-    const all = predictScores(this.checkpoint.model, windows, this.batchSize);
+    const all = predictScores(this.scorer, windows, this.batchSize);
     return {
       tags: this.detectorTags(all, windows, scheme),
       scores: perSentence(windows, (from, to) => Array.from(all.subarray(from, to))),

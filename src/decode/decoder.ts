@@ -1,7 +1,6 @@
 import type { EncodedWindows } from '../data/windows.js';
-import { predictLabelIds, scoreInBatches } from '../model/predict.js';
+import { predictLabelIds, scoreInBatches, type Scorer } from '../model/predict.js';
 import type { TransitionParams } from '../model/transitions.js';
-import type { WindowScorer } from '../model/window-scorer.js';
 import { iob2Constraints, type TransitionMask } from './constraints.js';
 import { viterbi, ViterbiWorkspace, type Transitions } from './viterbi.js';
 
@@ -24,7 +23,7 @@ export function createDecoder(mode: DecodeMode, labels: readonly string[], trans
 }
 
 /** The label id of every window, decoded sentence by sentence (windows.sentenceStarts). */
-export function decodeLabelIds(model: WindowScorer, windows: EncodedWindows, batchSize: number, decoder: Decoder): Int32Array {
+export function decodeLabelIds(model: Scorer, windows: EncodedWindows, batchSize: number, decoder: Decoder): Int32Array {
   if (decoder.mode === 'greedy') return predictLabelIds(model, windows, batchSize);
   const K = model.K;
   const scores = new Float32Array(windows.count * K);

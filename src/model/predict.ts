@@ -1,20 +1,32 @@
 import { tagsOfLabels, type LabelSet } from '../data/labels.js';
 import { convertTags, type TagScheme } from '../data/tags.js';
 import type { EncodedWindows } from '../data/windows.js';
+import { PrecomputedScorer } from './precompute.js';
 import type { WindowScorer } from './window-scorer.js';
 
+/**
+ * What scores windows at inference: the model itself (the plain forward: gather, W·x, …),
+ * or a PrecomputedScorer over it (the first layer from tables of W_j·e; same scores to
+ * float32 rounding). A PrecomputedScorer falls back to its model for small inputs.
+ */
+export type Scorer = WindowScorer | PrecomputedScorer;
+
 /** Scores every window, `batchSize` at a time, handing each B×K block to `visit` with the index of its first window. */
-export function scoreInBatches(model: WindowScorer, windows: EncodedWindows, batchSize: number, visit: (S: ArrayLike<number>, start: number, B: number) => void): void {
+export function scoreInBatches(model: Scorer, windows: EncodedWindows, batchSize: number, visit: (S: ArrayLike<number>, start: number, B: number) => void): void {
   const { count, positions, tables } = windows;
   const stride = positions * tables;
+  // Decided once per input, so one input is scored one way throughout.
+  const precomputed = model instanceof PrecomputedScorer && model.useTablesFor(count) ? model : null;
+  const plain = model instanceof PrecomputedScorer ? model.model : model;
   for (let start = 0; start < count; start += batchSize) {
     const B = Math.min(batchSize, count - start);
-    visit(model.forward(windows.ids.subarray(start * stride, (start + B) * stride), B, false), start, B);
+    const ids = windows.ids.subarray(start * stride, (start + B) * stride);
+    visit(precomputed ? precomputed.forward(ids, B) : plain.forward(ids, B, false), start, B);
   }
 }
 
 /** The best-scoring label of every window. */
-export function predictLabelIds(model: WindowScorer, windows: EncodedWindows, batchSize: number): Int32Array {
+export function predictLabelIds(model: Scorer, windows: EncodedWindows, batchSize: number): Int32Array {
   const K = model.K;
   const out = new Int32Array(windows.count);
   scoreInBatches(model, windows, batchSize, (S, start, B) => {
@@ -24,7 +36,7 @@ export function predictLabelIds(model: WindowScorer, windows: EncodedWindows, ba
 }
 
 /** The single score of every window (a K = 1 scorer: the entity detector). */
-export function predictScores(model: WindowScorer, windows: EncodedWindows, batchSize: number): Float32Array {
+export function predictScores(model: Scorer, windows: EncodedWindows, batchSize: number): Float32Array {
   const K = model.K;
   const out = new Float32Array(windows.count);
   scoreInBatches(model, windows, batchSize, (S, start, B) => {
