@@ -36,7 +36,8 @@ const VARIANTS: Variant[] = [
   { group: 'features', name: 'suffix 3 + prefix 2', sets: ['features.suffix.length=3', 'features.prefix.length=2'] },
   { group: 'features', name: 'word dropout 0.05', sets: ['features.word_dropout=0.05'] },
   { group: 'embeddings', name: 'frozen word vectors', sets: ['embeddings.trainable=false'] },
-  { group: 'network', name: 'dropout 0.3', sets: ['model.dropout=0.3'] },
+  { group: 'class imbalance', name: 'greedy, O down-weighted 0.5', sets: ['decode.mode=greedy', 'objective.o_weight=0.5'], redecode: ['constrained'] },
+  { group: 'network', name: 'dropout 0.5', sets: ['model.dropout=0.5'] },
   { group: 'network', name: 'sigmoid', sets: ['model.activation=sigmoid'] },
 ];
 

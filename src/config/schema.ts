@@ -113,6 +113,12 @@ const model = z
       .lt(1)
       .default(0)
       .describe('probability of dropping a hidden unit in training (inverted dropout: kept units scaled by 1/(1-p), evaluation uses the whole network)'),
+    input_dropout: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe('probability of dropping each component of the input window x (the concatenated embeddings) in training, inverted like dropout'),
     init: z
       .enum(['xavier', 'uniform', 'normal'])
       .default('xavier')

@@ -27,6 +27,8 @@ export interface GradcheckCase {
   /** The per-window loss; null for the entity detector, which has only the pair hinges. */
   loss: LossName | null;
   dropout: boolean;
+  /** Input dropout with a fixed mask (model.input_dropout); absent = off. */
+  input_dropout?: boolean;
   preprocess: PreprocessMode;
   regularization: 'none' | 'l2' | 'l1';
   /** Corrupted windows added to the batch: none (label corruption only), or centre-word replacements. */
@@ -125,7 +127,10 @@ export function gradcheckCases(opts: Pick<GradcheckOptions, 'activations' | 'los
     for (const loss of SENTENCE_LOSSES) {
       cases.push({ ...plain, loss, corruption: 'label', task: 'tagger' });
       cases.push({ ...plain, loss, corruption: 'label', task: 'tagger', dropout: true, preprocess: 'whiten', regularization: 'l2' });
+      cases.push({ ...plain, loss, corruption: 'label', task: 'tagger', input_dropout: true, dropout: true });
     }
+    cases.push({ ...plain, loss: 'max-margin-sum', corruption: 'both', task: 'tagger', input_dropout: true });
+    cases.push({ ...plain, loss: 'softmax', corruption: 'label', task: 'tagger', input_dropout: true, dropout: true, preprocess: 'whiten' });
   }
   return cases;
 }
@@ -155,6 +160,7 @@ export function caseLabel(c: GradcheckCase): string {
   if (c.loss === 'sentence-margin' || c.loss === 'sentence-log-likelihood') parts.push('learned transitions');
   if (c.corruption !== 'label') parts.push(`corrupt ${c.corruption}`);
   if (c.dropout) parts.push('dropout');
+  if (c.input_dropout) parts.push('input dropout');
   if (c.preprocess !== 'none') parts.push(c.preprocess);
   if (c.regularization !== 'none') parts.push(c.regularization);
   if (c.o_weight !== 1) parts.push(`O weight ${c.o_weight}`);
@@ -235,6 +241,7 @@ function drawInstance(opts: GradcheckOptions, c: GradcheckCase): Instance {
       labels: K,
       activation: getActivation(c.activation, opts.leakySlope),
       dropout: c.dropout ? 0.5 : 0,
+      inputDropout: c.input_dropout ? 0.3 : 0,
       dtype: 'float64',
     });
     // W and b larger than Xavier so units reach the saturated and negative regions of
@@ -285,11 +292,17 @@ function drawInstance(opts: GradcheckOptions, c: GradcheckCase): Instance {
       const mask = model.dropoutMask(batch.rows);
       for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < 0.5 ? 2 : 0;
     }
+    if (c.input_dropout) {
+      const mask = model.inputDropoutMask(batch.rows);
+      for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < 0.7 ? 1 / 0.7 : 0;
+    }
+    // Any dropout mask applies only in a training forward pass.
+    const train = c.dropout || c.input_dropout === true;
     const regularizer = new Regularizer(regularizationFor(c.regularization));
     const sentenceLevel = c.loss === 'sentence-margin' || c.loss === 'sentence-log-likelihood';
     const instance = sentenceLevel
-      ? sentenceInstance(model, batch, c, opts, regularizer, rng)
-      : windowInstance(model, batch, new BatchLoss(detector ? null : objectiveFor(c.loss, opts.margin, c.o_weight, K), opts.margin, regularizer), c.dropout, maxRows * K);
+      ? sentenceInstance(model, batch, c, opts, regularizer, rng, train)
+      : windowInstance(model, batch, new BatchLoss(detector ? null : objectiveFor(c.loss, opts.margin, c.o_weight, K), opts.margin, regularizer), train, maxRows * K);
     if (clearOfKinks(instance, clearance)) return instance;
   }
   throw new Error(`gradcheck: could not draw an instance clear of the kinks for ${caseLabel(c)}`);
@@ -311,7 +324,7 @@ function windowInstance(model: WindowScorer, batch: WindowBatch, loss: BatchLoss
  * The batch's true windows read as two sentences (rows [0, 2) and [2, B)) with learned
  * transition scores, for the sentence-level losses; the transitions are checked too.
  */
-function sentenceInstance(model: WindowScorer, windows: WindowBatch, c: GradcheckCase, opts: GradcheckOptions, regularizer: Regularizer, rng: Rng): Instance {
+function sentenceInstance(model: WindowScorer, windows: WindowBatch, c: GradcheckCase, opts: GradcheckOptions, regularizer: Regularizer, rng: Rng, train: boolean): Instance {
   const B = windows.B;
   const transitions = new TransitionParams(model.K, 'float64');
   for (const view of [transitions.start, transitions.trans]) for (let i = 0; i < view.length; i++) view[i] = rng.range(-0.5, 0.5);
@@ -326,8 +339,8 @@ function sentenceInstance(model: WindowScorer, windows: WindowBatch, c: Gradchec
       { name: 'A.start', values: transitions.start, grad: transitions.gradStart },
       { name: 'A.trans', values: transitions.trans, grad: transitions.gradTrans },
     ],
-    objective: () => loss.evaluate(model, transitions, batch, c.dropout, true, dS),
-    kinkDistance: () => loss.kinkDistance(model, transitions, batch, c.dropout),
+    objective: () => loss.evaluate(model, transitions, batch, train, true, dS),
+    kinkDistance: () => loss.kinkDistance(model, transitions, batch, train),
   };
 }
 

@@ -21,6 +21,8 @@ export interface ModelSpec {
   activation: ActivationName;
   leakySlope: number;
   dropout: number;
+  /** Training-only like dropout; absent in checkpoints written before it existed. */
+  inputDropout?: number;
 }
 
 /** A scorer with zeroed parameters: the caller initialises or loads them. */
@@ -37,6 +39,7 @@ export function createScorer(spec: ModelSpec, dtype: DTypeName = 'float32'): Win
     labels: spec.labels,
     activation: getActivation(spec.activation, spec.leakySlope),
     dropout: spec.dropout,
+    inputDropout: spec.inputDropout ?? 0,
     dtype,
   });
 }

@@ -26,6 +26,8 @@ export interface ScorerSpec {
   activation: Activation;
   /** Probability of dropping a hidden unit in training (inverted dropout). */
   dropout: number;
+  /** Probability of dropping each input x_i (an embedding component) in training; 0 when absent. */
+  inputDropout?: number;
   dtype: DTypeName;
 }
 
@@ -38,6 +40,7 @@ interface Workspace {
   A: FloatArray; // B×H activations f(Z)
   Ad: FloatArray; // B×H activations after dropout (aliases A when dropout is off)
   mask: FloatArray; // B×H dropout mask: 0 or 1/(1−p)
+  inputMask: FloatArray; // B×D input dropout mask: 0 or 1/(1−p_in)
   S: FloatArray; // B×K scores
   dA: FloatArray; // B×H, then ∂J/∂Z in place
   dX: FloatArray; // B×D
@@ -48,6 +51,7 @@ export class WindowScorer {
   readonly tables: EmbeddingTable[];
   readonly activation: Activation;
   readonly dropout: number;
+  readonly inputDropout: number;
   readonly dtype: DTypeName;
   /** Width of one window position: Σ table dims. */
   readonly P: number;
@@ -64,12 +68,15 @@ export class WindowScorer {
   private preprocessor: Preprocessor | null = null;
   /** Whether the last forward pass applied the dropout mask (backward must mirror it). */
   private droppedOut = false;
+  /** Whether the last forward pass applied the input dropout mask. */
+  private inputDroppedOut = false;
 
   constructor(spec: ScorerSpec, params?: DenseParams) {
     this.positions = spec.positions;
     this.tables = spec.tables;
     this.activation = spec.activation;
     this.dropout = spec.dropout;
+    this.inputDropout = spec.inputDropout ?? 0;
     this.dtype = spec.dtype;
     this.tableOffsets = [];
     let P = 0;
@@ -94,12 +101,20 @@ export class WindowScorer {
     return this.ws.mask.subarray(0, B * this.H);
   }
 
-  /** Draws a fresh inverted-dropout mask: each unit kept with probability 1−p and scaled by 1/(1−p). */
+  /** The input dropout mask the next training forward pass uses, B×D; tests and gradcheck may fill it by hand. */
+  inputDropoutMask(B: number): FloatArray {
+    this.ensureCapacity(B);
+    return this.ws.inputMask.subarray(0, B * this.D);
+  }
+
+  /**
+   * Draws fresh inverted-dropout masks: each hidden unit kept with probability 1−p and
+   * scaled by 1/(1−p), then (with input dropout) each input likewise. The hidden mask is
+   * drawn first, so turning input dropout on does not move the hidden mask's draws.
+   */
   sampleDropoutMask(B: number, rng: Rng): void {
-    const mask = this.dropoutMask(B);
-    const keep = 1 - this.dropout;
-    const scale = 1 / keep;
-    for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? scale : 0;
+    if (this.dropout > 0) fillDropoutMask(this.dropoutMask(B), this.dropout, rng);
+    if (this.inputDropout > 0) fillDropoutMask(this.inputDropoutMask(B), this.inputDropout, rng);
   }
 
   /** Puts the fixed map x' = A(x − μ) in front of W (mode 'none' removes it). */
@@ -137,6 +152,13 @@ export class WindowScorer {
     const { D, H, K } = this;
     const { W, b, U, c } = this.params;
     this.gather(X, ids, B);
+    // Input dropout acts on x itself, before the fixed preprocessing map: the dropped x is
+    // the layer's input, so ∂W = ∂zᵀ·x below sees it too.
+    this.inputDroppedOut = train && this.inputDropout > 0;
+    if (this.inputDroppedOut) {
+      const inputMask = this.ws.inputMask;
+      for (let i = 0; i < B * D; i++) X[i] *= inputMask[i];
+    }
     const input = this.preprocessing ? this.ws.Xp : X;
     if (this.preprocessing) preprocessForward(this.preprocessing, X, input, B, this.ws.scratch);
     gemm(false, true, B, H, D, 1, input, W, 0, Z);
@@ -182,6 +204,10 @@ export class WindowScorer {
       preprocessBackward(this.preprocessing, dXp, dX, B);
     } else {
       gemm(false, false, B, D, H, 1, dA, this.params.W, 0, dX);
+    }
+    if (this.inputDroppedOut) {
+      const inputMask = this.ws.inputMask;
+      for (let i = 0; i < B * D; i++) dX[i] *= inputMask[i];
     }
     this.scatter(dX, ids, B);
   }
@@ -242,9 +268,17 @@ export class WindowScorer {
       A,
       Ad: allocate(dtype, B * H),
       mask: allocate(dtype, B * H).fill(1),
+      inputMask: allocate(dtype, B * D).fill(1),
       S: allocate(dtype, B * K),
       dA: allocate(dtype, B * H),
       dX: allocate(dtype, B * D),
     };
   }
+}
+
+/** Inverted dropout: each entry kept with probability 1−p and then scaled by 1/(1−p), else 0. */
+function fillDropoutMask(mask: FloatArray, p: number, rng: Rng): void {
+  const keep = 1 - p;
+  const scale = 1 / keep;
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? scale : 0;
 }

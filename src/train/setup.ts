@@ -55,6 +55,7 @@ export function modelSpec(config: Config, data: PreparedData): ModelSpec {
     activation: config.model.activation,
     leakySlope: config.model.leaky_slope,
     dropout: config.model.dropout,
+    inputDropout: config.model.input_dropout,
   };
 }
 

@@ -41,7 +41,7 @@ describe('defaults', () => {
     expect(loaded).toBe(file);
     expect(config.seed).toBe(1);
     expect(config.task).toBe('tagger');
-    expect(config.model).toEqual({ window: 2, hidden: 300, activation: 'tanh', leaky_slope: 0.01, dropout: 0, init: 'xavier', init_scale: 0.1 });
+    expect(config.model).toEqual({ window: 2, hidden: 300, activation: 'tanh', leaky_slope: 0.01, dropout: 0, input_dropout: 0, init: 'xavier', init_scale: 0.1 });
     expect(config.features.caps.dim).toBe(5);
     expect(config.optimizer).toEqual({
       name: 'sgd', lr: 0.01, mu: 0.9, nesterov: false, decay: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip_norm: null, average: 0,

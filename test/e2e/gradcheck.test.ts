@@ -10,11 +10,11 @@ describe('ner-train gradcheck through the built CLI', () => {
     const report = JSON.parse(result.stdout);
     expect(report.passed).toBe(true);
     expect(report.max_rel_error).toBeLessThan(1e-6);
-    type Check = { activation: string; loss: string | null; dropout: boolean; preprocess: string; regularization: string; corruption: string; task: string; o_weight: number };
-    const key = (c: Check): string => `${c.activation}/${c.loss}/${c.dropout}/${c.preprocess}/${c.regularization}/${c.corruption}/${c.task}/${c.o_weight}`;
+    type Check = { activation: string; loss: string | null; dropout: boolean; input_dropout?: boolean; preprocess: string; regularization: string; corruption: string; task: string; o_weight: number };
+    const key = (c: Check): string => `${c.activation}/${c.loss}/${c.dropout}/${c.input_dropout === true}/${c.preprocess}/${c.regularization}/${c.corruption}/${c.task}/${c.o_weight}`;
     const cases = new Set(report.checks.map(key));
-    // 6 activations × (3 losses × 2 dropout × 2 preprocess × 2 L2 + 7 extra cases + 2 O-weighted + 4 sentence-level cases)
-    expect(cases.size).toBe(6 * (24 + 7 + 2 + 4));
+    // 6 activations × (3 losses × 2 dropout × 2 preprocess × 2 L2 + 7 extra cases + 2 O-weighted + 4 sentence-level cases + 4 with input dropout)
+    expect(cases.size).toBe(6 * (24 + 7 + 2 + 4 + 4));
     const learned = report.checks.filter((c: { loss: string | null }) => c.loss === 'sentence-margin' || c.loss === 'sentence-log-likelihood');
     expect(new Set(learned.map((c: { param: string }) => c.param))).toEqual(
       new Set(['W', 'b', 'U', 'c', 'E.word', 'E.caps', 'E.suffix', 'E.prefix', 'A.start', 'A.trans']),

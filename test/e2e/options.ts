@@ -17,6 +17,7 @@ export const OPTION_RUNS: Record<string, string[]> = {
   'activation relu': ['model.activation=relu'],
   'activation leaky-relu, slope 0.1': ['model.activation=leaky-relu', 'model.leaky_slope=0.1'],
   'dropout 0.5': ['model.dropout=0.5'],
+  'input dropout 0.2': ['model.input_dropout=0.2'],
   'init uniform': ['model.init=uniform', 'model.init_scale=0.05'],
   'init normal': ['model.init=normal', 'model.init_scale=0.05'],
   'softmax cross-entropy': ['objective.loss=softmax'],

@@ -43,7 +43,8 @@ describe('runGradcheck on the real code', () => {
         (c.preprocess === 'none' || c.preprocess === 'whiten') &&
         c.loss !== null &&
         LOSS_NAMES.includes(c.loss) &&
-        c.o_weight === 1,
+        c.o_weight === 1 &&
+        c.input_dropout !== true,
     );
     const seen = grid.map((c) => `${c.activation}|${c.loss}|${c.dropout}|${c.preprocess}|${c.regularization}|${c.corruption}|${c.task}|${c.param}`);
     expect(seen.length).toBe(6 * 3 * 2 * 2 * 2 * PARAMS.length);
@@ -70,12 +71,21 @@ describe('runGradcheck on the real code', () => {
     for (const a of ACTIVATION_NAMES) {
       for (const loss of ['sentence-margin', 'sentence-log-likelihood']) {
         const mine = report.checks.filter((c) => c.activation === a && c.loss === loss);
-        // plain, and with dropout + whitening + L2: W, b, U, c, E.word, E.caps, E.suffix, E.prefix, A.start, A.trans each
-        expect(mine.length).toBe(2 * 10);
+        // plain, with dropout + whitening + L2, and with input dropout: W, b, U, c, E.word, E.caps, E.suffix, E.prefix, A.start, A.trans each
+        expect(mine.length).toBe(3 * 10);
         expect(mine.find((c) => c.param === 'A.trans')?.entries).toBe(16);
         expect(mine.find((c) => c.param === 'A.start')?.entries).toBe(4);
         for (const c of mine) expect(c.max_rel_error).toBeLessThan(1e-6);
       }
+    }
+  });
+
+  it('checks input dropout (a fixed mask) with a window margin, softmax over whitened inputs and both sentence losses', () => {
+    for (const a of ACTIVATION_NAMES) {
+      const mine = report.checks.filter((c) => c.activation === a && c.input_dropout === true);
+      expect(new Set(mine.map((c) => c.loss))).toEqual(new Set(['max-margin-sum', 'softmax', 'sentence-margin', 'sentence-log-likelihood']));
+      expect(mine.filter((c) => c.param === 'E.word')).toHaveLength(4);
+      for (const c of mine) expect(c.max_rel_error).toBeLessThan(1e-6);
     }
   });
 
@@ -174,7 +184,7 @@ describe('runGradcheck catches a wrong gradient elsewhere', () => {
     for (const p of PARAMS.filter((q) => q !== 'E.suffix')) expect(worst.get(p), p).toBeLessThan(1e-6);
   });
 
-  it('a dropped-out backward that forgets the mask fails (dropout cases only)', () => {
+  it('a dropped-out backward that forgets the masks fails (dropout and input-dropout cases only)', () => {
     // Re-run the forward pass without dropout before backward: the backward then sees the undropped activations.
     const originalBackward = WindowScorer.prototype.backward;
     const originalForward = WindowScorer.prototype.forward;
@@ -184,7 +194,8 @@ describe('runGradcheck catches a wrong gradient elsewhere', () => {
     });
     const report = runGradcheck({ activations: ['tanh'], losses: ['softmax'] });
     expect(report.passed).toBe(false);
-    const byDropout = worstBy(report.checks, (c) => String(c.dropout));
+    // Hidden or input dropout: either mask is lost by the undropped forward.
+    const byDropout = worstBy(report.checks, (c) => String(c.dropout || c.input_dropout === true));
     expect(byDropout.get('false')).toBeLessThan(1e-6);
     expect(byDropout.get('true')).toBeGreaterThan(1e-2);
   });

@@ -12,6 +12,7 @@ interface Setup {
   labels: number;
   activation: ActivationName;
   dropout?: number;
+  inputDropout?: number;
   W: number[];
   b: number[];
   U: number[];
@@ -28,7 +29,7 @@ function build(s: Setup): WindowScorer {
   });
   const model = new WindowScorer({
     positions: s.positions, tables, hidden: s.hidden, labels: s.labels,
-    activation: getActivation(s.activation, 0.1), dropout: s.dropout ?? 0, dtype,
+    activation: getActivation(s.activation, 0.1), dropout: s.dropout ?? 0, inputDropout: s.inputDropout ?? 0, dtype,
   });
   model.params.W.set(s.W);
   model.params.b.set(s.b);
@@ -315,6 +316,50 @@ describe('WindowScorer: dropout', () => {
     model.sampleDropoutMask(20, new Rng(1));
     const values = new Set(model.dropoutMask(20));
     expect(values).toEqual(new Set([0, Math.fround(1 / 0.7)]));
+  });
+});
+
+describe('WindowScorer: input dropout', () => {
+  const INPUT_CASE: Setup = { ...DROPOUT_CASE, dropout: 0, inputDropout: 0.5 };
+
+  it('a fixed input mask scales kept inputs by 1/(1−p) and zeroes dropped ones; backward mirrors it', () => {
+    const model = build(INPUT_CASE);
+    const ids = Int32Array.of(0);
+    expectAllClose(model.forward(ids, 1, false), [2.6, 2.05]);
+    model.inputDropoutMask(1).set([2, 0]);
+    // x = [1, 2] → [2, 0]; z = [0.5·2 + 0.5, 0.25·2 + 0.25] = [1.5, 0.75]; s = [3 − 0.75 + 0.1, 0.75 + 2.25 − 0.2]
+    expectAllClose(model.forward(ids, 1, true), [2.35, 2.8]);
+    model.zeroGrad();
+    model.backward(Float64Array.of(1, -2), ids, 1);
+    // ∂z = Uᵀ·dS = [1, −7]; ∂W = ∂z ⊗ (dropped x) = [[2, 0], [−14, 0]]
+    expectAllClose(model.grads.W, [2, 0, -14, 0]);
+    expectAllClose(model.grads.b, [1, -7]);
+    // ∂(dropped x) = Wᵀ·∂z = [−1.25, 0.25]; × mask → ∂x = [−2.5, 0]
+    expectAllClose(sparseGrads(model, 0).get(0) ?? [], [-2.5, 0]);
+  });
+
+  it('an eval forward ignores the input mask', () => {
+    const model = build(INPUT_CASE);
+    model.inputDropoutMask(1).set([0, 0]);
+    expectAllClose(model.forward(Int32Array.of(0), 1, false), [2.6, 2.05]);
+  });
+
+  it('sampleDropoutMask draws the hidden mask first: turning input dropout on leaves it unchanged', () => {
+    const make = (inputDropout: number): WindowScorer => new WindowScorer({
+      positions: 2, tables: [createTable('word', 3, 4, 'float64', true)], hidden: 20, labels: 2,
+      activation: getActivation('tanh'), dropout: 0.5, inputDropout, dtype: 'float64',
+    });
+    const plain = make(0);
+    const both = make(0.25);
+    plain.sampleDropoutMask(30, new Rng(4));
+    both.sampleDropoutMask(30, new Rng(4));
+    expect(Array.from(both.dropoutMask(30))).toEqual(Array.from(plain.dropoutMask(30)));
+    const input = both.inputDropoutMask(30);
+    expect(input.length).toBe(30 * 8);
+    const kept = Array.from(input).filter((v) => v === 1 / 0.75).length;
+    expect(Array.from(input).every((v) => v === 0 || v === 1 / 0.75)).toBe(true);
+    // 240 inputs kept with probability 0.75: s.e. of the fraction ≈ 0.028
+    expect(Math.abs(kept / input.length - 0.75)).toBeLessThan(0.1);
   });
 });
 
