@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Builds the WebAssembly kernels from source before any test file loads them.
+    globalSetup: ['test/global-setup.ts'],
     // Points the embeddings cache at a temp folder, so no test touches ~/.cache/ner-train.
     setupFiles: ['test/setup.ts'],
     testTimeout: 120_000,

@@ -258,6 +258,12 @@ const training = z
     batch_size: z.int().min(1).default(32).describe('windows per gradient step'),
     shuffle: z.boolean().default(true).describe('shuffle the training windows every epoch'),
     eval_batch_size: z.int().min(1).default(512).describe('windows per forward pass when evaluating'),
+    threads: z
+      .int()
+      .min(1)
+      .max(16)
+      .default(1)
+      .describe('threads for the matrix products, the main one included: 2 puts the second core to work through a worker thread; the results are bitwise the same for any count. predict and evaluate take the environment variable NER_TRAIN_THREADS instead'),
   })
   .prefault({})
   .describe('training loop');

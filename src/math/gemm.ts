@@ -1,15 +1,52 @@
+import { activeWasmGemm } from './kernels/wasm-gemm.js';
 import type { FloatArray } from './matrix.js';
+
+export { kernelInfo, setKernelBackend, setKernelSplitting, setKernelThreads, waitForKernelThreads, type KernelBackend, type KernelInfo } from './kernels/wasm-gemm.js';
 
 /**
  * C = alpha·op(A)·op(B) + beta·C, row-major, where op(X) is X or Xᵀ.
  * op(A) is M×K, op(B) is K×N, C is M×N. C must not alias A or B.
  *
  * One flagged call covers every product of the forward and backward passes
- * (X·Wᵀ, dZ·W, dZᵀ·X), so no transposed copy is ever made. The loop orders keep the
- * innermost loop running along contiguous memory of both operands where possible.
- * This is the plain reference kernel; faster ones must match it.
+ * (X·Wᵀ, dZ·W, dZᵀ·X), so no transposed copy is ever made.
+ *
+ * Float32 products run on the WebAssembly SIMD kernels (src/math/kernels/) when they are
+ * available, possibly split across threads (setKernelThreads); everything else (float64
+ * for gradient checks, AᵀBᵀ, a runtime without the kernels) runs gemmReference.
  */
 export function gemm(
+  transA: boolean, transB: boolean,
+  M: number, N: number, K: number,
+  alpha: number, A: FloatArray, B: FloatArray,
+  beta: number, C: FloatArray,
+): void {
+  if (C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array && M > 0 && N > 0 && K > 0) {
+    const wasm = activeWasmGemm();
+    if (wasm && wasm.gemm(transA, transB, M, N, K, alpha, A, B, beta, C, null)) return;
+  }
+  gemmReference(transA, transB, M, N, K, alpha, A, B, beta, C);
+}
+
+/**
+ * C = A·Wᵀ + 1·biasᵀ: the affine layer (A is M×K, W is N×K, bias has N entries, C is M×N).
+ * The same arithmetic as gemm(false, true, …, 1, A, W, 0, C) followed by
+ * addRowVector(C, bias, M, N); the SIMD kernel adds the bias as it writes C.
+ */
+export function affine(M: number, N: number, K: number, A: FloatArray, W: FloatArray, bias: FloatArray, C: FloatArray): void {
+  if (C instanceof Float32Array && A instanceof Float32Array && W instanceof Float32Array && bias instanceof Float32Array && M > 0 && N > 0 && K > 0) {
+    const wasm = activeWasmGemm();
+    if (wasm && wasm.gemm(false, true, M, N, K, 1, A, W, 0, C, bias)) return;
+  }
+  gemm(false, true, M, N, K, 1, A, W, 0, C);
+  addRowVector(C, bias, M, N);
+}
+
+/**
+ * The plain TypeScript kernel: the fallback, and the oracle the faster kernels are
+ * tested against. The loop orders keep the innermost loop running along contiguous
+ * memory of both operands where possible.
+ */
+export function gemmReference(
   transA: boolean, transB: boolean,
   M: number, N: number, K: number,
   alpha: number, A: FloatArray, B: FloatArray,

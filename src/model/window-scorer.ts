@@ -1,5 +1,5 @@
 import type { Activation } from '../math/activations.js';
-import { addColumnSums, addRowVector, gemm } from '../math/gemm.js';
+import { addColumnSums, affine, gemm } from '../math/gemm.js';
 import { allocate, type DTypeName, type FloatArray } from '../math/matrix.js';
 import type { Rng } from '../math/random.js';
 import { SparseRowGrad, type EmbeddingTable } from './embedding.js';
@@ -161,8 +161,8 @@ export class WindowScorer {
     }
     const input = this.preprocessing ? this.ws.Xp : X;
     if (this.preprocessing) preprocessForward(this.preprocessing, X, input, B, this.ws.scratch);
-    gemm(false, true, B, H, D, 1, input, W, 0, Z);
-    addRowVector(Z, b, B, H);
+    // z = W·x + b for every window at once: Z = X·Wᵀ + 1·bᵀ, the bias added as Z is written.
+    affine(B, H, D, input, W, b, Z);
     this.activation.forward(A, Z, B * H);
     this.droppedOut = train && this.dropout > 0;
     let Ad = A;
@@ -170,8 +170,7 @@ export class WindowScorer {
       Ad = this.ws.Ad;
       for (let i = 0; i < B * H; i++) Ad[i] = A[i] * mask[i];
     }
-    gemm(false, true, B, K, H, 1, Ad, U, 0, S);
-    addRowVector(S, c, B, K);
+    affine(B, K, H, Ad, U, c, S);
     return S.subarray(0, B * K);
   }
 

@@ -37,7 +37,8 @@ function westonWatkins(margin: number, classWeight: Float64Array | null): Object
         for (let c = 0; c < K; c++) {
           if (c === y) continue;
           const m = margin + S[row + c] - sy;
-          if (m > 0) {
+          // NaN counts as a violation: scores of a diverged model make J NaN, which stops training.
+          if (!(m <= 0)) {
             total += w * m;
             violators++;
             if (dS) dS[row + c] += step;
@@ -88,7 +89,8 @@ function crammerSinger(margin: number, classWeight: Float64Array | null): Object
         const { best } = topWrong(S, row, K, y);
         if (best < 0) continue;
         const m = margin + S[row + best] - S[row + y];
-        if (m > 0) {
+        // NaN counts as a violation: scores of a diverged model make J NaN, which stops training.
+        if (!(m <= 0)) {
           const w = weightOf(classWeight, y);
           total += w * m;
           if (dS) {

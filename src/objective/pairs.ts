@@ -41,7 +41,8 @@ export function pairMarginLoss(S: FloatArray, K: number, pairs: MarginPairs, mar
     const t = pairs.trueRow[i] * K + y;
     const c = pairs.corruptRow[i] * K + y;
     const m = margin + S[c] - S[t];
-    if (m > 0) {
+    // NaN counts as a violation: scores of a diverged model make J NaN, which stops training.
+    if (!(m <= 0)) {
       total += m;
       if (dS) {
         dS[c] += scale;

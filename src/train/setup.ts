@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { PreparedData } from '../data/dataset.js';
+import { setKernelThreads } from '../math/gemm.js';
 import { Rng } from '../math/random.js';
 import { createScorer, type ModelSpec } from '../model/create.js';
 import { fitPreprocessor, noPreprocessing, type Preprocessor } from '../model/preprocess.js';
@@ -65,6 +66,8 @@ export function modelSpec(config: Config, data: PreparedData): ModelSpec {
  * Draws from `rng` in a fixed order, so a seed fixes the whole run.
  */
 export function setupTraining(config: Config, data: PreparedData, rng: Rng): TrainingSetup {
+  // The math core's threads, for the whole process from here on (results do not depend on it).
+  setKernelThreads(config.training.threads);
   const spec = modelSpec(config, data);
   const model = createScorer(spec, 'float32');
   initialiseModel(model, data, config, rng);

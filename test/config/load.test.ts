@@ -49,7 +49,7 @@ describe('defaults', () => {
     expect(config.schedule).toEqual({ name: 'constant', unit: 'epochs', factor: 0.5, every: 5, k: 0.1, tau: 5, fan_in_scaling: false });
     expect(config.preprocess).toEqual({ mode: 'none', eps: 0.01, fit_windows: 50000 });
     expect(config.regularization).toEqual({ l2: 0, l1: 0, l2_embeddings: false, l1_embeddings: false });
-    expect(config.training).toEqual({ epochs: 10, batch_size: 32, shuffle: true, eval_batch_size: 512 });
+    expect(config.training).toEqual({ epochs: 10, batch_size: 32, shuffle: true, eval_batch_size: 512, threads: 1 });
     expect(config.data).toMatchObject({ dev: null, scheme: 'auto', min_count: 2, lowercase: true, normalize_digits: true });
     expect(config.embeddings).toEqual({ path: null, dim: 50, trainable: true, extend_vocab: true, random_scale: 0.1 });
     expect(config.objective).toEqual({ loss: 'max-margin', margin: 1, reduction: 'sum', corruption: 'label', negatives: 1, o_weight: 1 });

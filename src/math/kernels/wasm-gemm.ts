@@ -1,0 +1,305 @@
+import { loadKernels, unavailableReason, type LoadedKernels } from './module.js';
+import { CONTROL_BYTES, KernelThreads, MAX_CHUNKS, MAX_THREADS, OP_NN, OP_NT, OP_TN, type KernelArgs } from './threads.js';
+import { BC_ROWS, BC_VECS, MAX_PAGES, NT_COLS, NT_ROWS } from './tiles.js';
+import { SplitPolicy } from './split-policy.js';
+import { PAGE } from './wasm-api.js';
+
+/**
+ * Float32 GEMM on the WebAssembly SIMD kernels. The operands are copied into a scratch
+ * region of the kernels' shared memory (TypedArray.set is a memcpy; at B = 32 the copies
+ * cost about 10% of the product's time, at B = 256 a few %), multiplied there, and C is
+ * copied back; the region is reused,
+ * so a call allocates nothing but a few views. With more than one thread, products large
+ * enough to pay for the hand-off are split by output rows or columns across workers that
+ * share the memory (threads.ts).
+ */
+
+/**
+ * Products below this many floating-point operations (2·M·N·K) stay on the calling thread:
+ * posting a part and collecting it costs a few microseconds, about what 2^18 flops take
+ * (measured with scripts/bench-kernels.ts).
+ */
+const SPLIT_MIN_FLOPS = 1 << 18;
+
+/**
+ * Chunks per thread a split product is cut into. Several, because helpers sleep between
+ * jobs: while one wakes up (tens of microseconds), the caller keeps claiming chunks, and a
+ * helper that is late or descheduled leaves less of the product waiting for it.
+ */
+const CHUNKS_PER_THREAD = 4;
+
+/** Chunk boundaries fall on whole register tiles, so each chunk runs full tiles (results do not depend on it). */
+const NT_ALIGN_M = NT_ROWS;
+const NT_ALIGN_N = NT_COLS;
+const BC_ALIGN_M = BC_ROWS;
+const BC_ALIGN_N = 4 * BC_VECS;
+
+/** Byte offsets of the operands in the scratch region start on a cache line. */
+const LINE = 64;
+const pad = (bytes: number): number => Math.ceil(bytes / LINE) * LINE;
+
+function newArgs(): KernelArgs {
+  return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+}
+
+export class WasmGemm {
+  private heap: Float32Array;
+  private threads: KernelThreads | null = null;
+  private threadCount = 1;
+  /** Argument lists of the chunks of a split call, allocated once. */
+  private readonly parts: KernelArgs[] = Array.from({ length: MAX_CHUNKS }, newArgs);
+  private readonly whole: KernelArgs = newArgs();
+  private chunkOp = OP_NT;
+  /** Runs chunk c of the current split call on this thread (one closure, made once). */
+  private readonly runChunk = (c: number): void => this.call(this.chunkOp, this.parts[c]);
+  /** Products split across threads so far (tests check that splits happen). */
+  splits = 0;
+  /** Learns whether splitting pays on this machine now; null: always split (tests, benchmarks). */
+  policy: SplitPolicy | null = new SplitPolicy();
+
+  constructor(private readonly kernels: LoadedKernels) {
+    this.heap = new Float32Array(kernels.memory.buffer);
+  }
+
+  /** Threads (the caller's included) that split large products. */
+  setThreads(n: number): void {
+    this.threadCount = Math.max(1, Math.min(MAX_THREADS, Math.floor(n)));
+    if (this.threadCount > 1 && !this.threads) this.threads = new KernelThreads(this.kernels);
+    this.threads?.resize(this.threadCount);
+  }
+
+  get threadsInUse(): number {
+    return this.threadCount;
+  }
+
+  /** Blocks until the helper threads have started (at most timeoutMs); true if they all have. */
+  waitForThreads(timeoutMs: number): boolean {
+    return this.threads ? this.threads.waitUntilReady(timeoutMs) : true;
+  }
+
+  /** Chunks of split products that helper threads ran so far. */
+  get helped(): number {
+    return this.threads ? this.threads.helped : 0;
+  }
+
+  /** Helper threads running now. */
+  get helpers(): number {
+    return this.threads ? this.threads.helpers : 0;
+  }
+
+  /**
+   * C = alpha·op(A)·op(B) + beta·C (+ bias on every row, when given). Returns false,
+   * having done nothing, when the kernels do not cover the case (AᵀBᵀ, or a product too
+   * large for the memory); the caller then runs the plain kernel.
+   */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array, bias: Float32Array | null,
+  ): boolean {
+    if (transA && transB) return false;
+    const aLen = M * K;
+    const bLen = K * N;
+    const cLen = M * N;
+    const pA = CONTROL_BYTES;
+    const pB = pA + pad(4 * aLen);
+    const pC = pB + pad(4 * bLen);
+    const pBias = pC + pad(4 * cLen);
+    const end = pBias + (bias ? 4 * N : 0);
+    if (!this.reserve(end)) return false;
+    const heap = this.heap;
+    heap.set(A.length === aLen ? A : A.subarray(0, aLen), pA >> 2);
+    heap.set(B.length === bLen ? B : B.subarray(0, bLen), pB >> 2);
+    if (beta !== 0) heap.set(C.length === cLen ? C : C.subarray(0, cLen), pC >> 2);
+    if (bias) heap.set(bias.length === N ? bias : bias.subarray(0, N), pBias >> 2);
+    // NT: A is M×K, B is N×K; NN: A is M×K, B is K×N; TN: A is K×M, B is K×N.
+    const op = transB ? OP_NT : transA ? OP_TN : OP_NN;
+    const w = this.whole;
+    w[0] = M; w[1] = N; w[2] = K;
+    w[3] = pA; w[4] = transA ? M : K;
+    w[5] = pB; w[6] = transB ? K : N;
+    w[7] = pC; w[8] = N;
+    w[9] = alpha; w[10] = beta; w[11] = bias ? pBias : 0;
+    if (!this.run(op, w)) {
+      // A helper failed (it should not): stop the helpers and redo the product here.
+      this.setThreads(1);
+      if (beta !== 0) heap.set(C.length === cLen ? C : C.subarray(0, cLen), pC >> 2);
+      this.call(op, w);
+    }
+    const c0 = pC >> 2;
+    C.set(heap.subarray(c0, c0 + cLen));
+    return true;
+  }
+
+  /** Grows the memory to hold `bytes`; false when that would pass its maximum. */
+  private reserve(bytes: number): boolean {
+    if (bytes <= this.heap.byteLength) return true;
+    const { memory } = this.kernels;
+    const have = memory.buffer.byteLength;
+    if (bytes > have) {
+      const pages = Math.ceil((bytes - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) return false;
+      memory.grow(pages);
+    }
+    // A shared memory never detaches old views; a new one just sees the grown length.
+    this.heap = new Float32Array(memory.buffer);
+    return true;
+  }
+
+  private call(op: number, a: KernelArgs): void {
+    this.kernels.kernels[op](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+  }
+
+  /**
+   * Runs one kernel call, cut into chunks that every thread claims from when it is large
+   * enough and the policy finds that splitting pays. Returns false if a helper failed; the
+   * product must then be redone (it may have been half written).
+   */
+  private run(op: number, whole: KernelArgs): boolean {
+    const M = whole[0];
+    const N = whole[1];
+    const flops = 2 * M * N * whole[2];
+    const threads = this.threads;
+    if (!threads || threads.helpers === 0 || flops < SPLIT_MIN_FLOPS) {
+      this.call(op, whole);
+      return true;
+    }
+    const byColumns = N >= M;
+    const align = op === OP_NT ? (byColumns ? NT_ALIGN_N : NT_ALIGN_M) : byColumns ? BC_ALIGN_N : BC_ALIGN_M;
+    const extent = byColumns ? N : M;
+    const tiles = Math.floor(extent / align);
+    const P = Math.min(CHUNKS_PER_THREAD * (threads.helpers + 1), tiles, MAX_CHUNKS);
+    const policy = this.policy;
+    const split = P >= 2 && (!policy || policy.split(op, flops));
+    const t0 = policy ? performance.now() : 0;
+    let ok = true;
+    if (split) {
+      // Chunks of whole tiles, as equal as the alignment allows; the last takes the fringe.
+      let lo = 0;
+      for (let p = 0; p < P; p++) {
+        const hi = p === P - 1 ? extent : Math.round((tiles * (p + 1)) / P) * align;
+        this.part(op, whole, this.parts[p], byColumns, lo, hi);
+        threads.setChunk(p, this.parts[p]);
+        lo = hi;
+      }
+      this.splits++;
+      this.chunkOp = op;
+      ok = threads.run(op, P, this.runChunk);
+    } else {
+      this.call(op, whole);
+    }
+    if (policy && P >= 2) policy.record(op, flops, split, (performance.now() - t0) / 1000);
+    return ok;
+  }
+
+  /** `out` = the arguments of `whole` restricted to output rows or columns [lo, hi). */
+  private part(op: number, whole: KernelArgs, out: KernelArgs, byColumns: boolean, lo: number, hi: number): void {
+    // [M, N, K, pA, lda, pB, ldb, pC, ldc, alpha, beta, pBias]
+    for (let i = 0; i < 12; i++) out[i] = whole[i];
+    if (byColumns) {
+      out[1] = hi - lo;
+      // Column j of C is row j of B for NT, column j of B otherwise.
+      out[5] = whole[5] + 4 * lo * (op === OP_NT ? whole[6] : 1);
+      out[7] = whole[7] + 4 * lo;
+      if (whole[11] !== 0) out[11] = whole[11] + 4 * lo;
+    } else {
+      out[0] = hi - lo;
+      // Row i of C is row i of A, or column i of A for TN.
+      out[3] = whole[3] + 4 * lo * (op === OP_TN ? 1 : whole[4]);
+      out[7] = whole[7] + 4 * lo * whole[8];
+    }
+  }
+
+}
+
+let instance: WasmGemm | null | undefined;
+let enabled = true;
+let threads = threadsFromEnvironment();
+let splitting: 'adaptive' | 'always' = 'adaptive';
+
+/**
+ * NER_TRAIN_THREADS sets the thread count for the whole process (predict, evaluate, or a
+ * program using the library); training.threads overrides it while training. Anything but
+ * a whole number ≥ 1 leaves the default, 1.
+ */
+function threadsFromEnvironment(): number {
+  const value = Number(process.env.NER_TRAIN_THREADS ?? '1');
+  return Number.isInteger(value) && value >= 1 ? Math.min(value, MAX_THREADS) : 1;
+}
+
+function loaded(): WasmGemm | null {
+  if (instance === undefined) {
+    const kernels = loadKernels();
+    instance = kernels ? new WasmGemm(kernels) : null;
+    instance?.setThreads(threads);
+    if (instance && splitting === 'always') instance.policy = null;
+  }
+  return instance;
+}
+
+/** The wasm GEMM when it is loaded and enabled, else null (gemm then runs the plain kernels). */
+export function activeWasmGemm(): WasmGemm | null {
+  return enabled ? loaded() : null;
+}
+
+/** What float32 products run on: 'wasm' (the default, when the kernels load) or 'plain' (the TypeScript reference). */
+export type KernelBackend = 'wasm' | 'plain';
+
+export function setKernelBackend(backend: KernelBackend): void {
+  enabled = backend === 'wasm';
+}
+
+/**
+ * Threads (the calling one included) that large float32 products are split across.
+ * 1, the default, starts no worker. Results are bitwise the same for any count.
+ */
+export function setKernelThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setKernelThreads: expected an integer ≥ 1, got ${n}`);
+  threads = Math.min(n, MAX_THREADS);
+  // Loading is deferred to the first product, unless there are workers to start now.
+  if (instance || threads > 1) loaded()?.setThreads(threads);
+}
+
+/**
+ * 'adaptive' (the default): split a large product across the threads when timing shows
+ * that it pays (see split-policy.ts); 'always': split every large product (tests of the
+ * split, and benchmarks of what splitting gives).
+ */
+export function setKernelSplitting(mode: 'adaptive' | 'always'): void {
+  splitting = mode;
+  const wasm = loaded();
+  if (wasm) wasm.policy = mode === 'adaptive' ? new SplitPolicy() : null;
+}
+
+/**
+ * Helper threads start in the background and take work once they are ready (until then
+ * the calling thread does it all). Blocks until they are, at most `timeoutMs`; true if
+ * they all are. For benchmarks and tests; training does not need to wait.
+ */
+export function waitForKernelThreads(timeoutMs = 10_000): boolean {
+  return loaded()?.waitForThreads(timeoutMs) ?? true;
+}
+
+export interface KernelInfo {
+  backend: KernelBackend;
+  threads: number;
+  /** Products split across threads so far. */
+  splits: number;
+  /** Chunks of those that helper threads ran. */
+  helped: number;
+  /** Helper threads running (threads − 1 once started; 0 with one thread). */
+  helpers: number;
+  /** Why the wasm kernels are not in use, when they are not. */
+  reason: string | null;
+}
+
+export function kernelInfo(): KernelInfo {
+  const wasm = activeWasmGemm();
+  return {
+    backend: wasm ? 'wasm' : 'plain',
+    threads: wasm ? wasm.threadsInUse : 1,
+    splits: wasm ? wasm.splits : 0,
+    helped: wasm ? wasm.helped : 0,
+    helpers: wasm ? wasm.helpers : 0,
+    reason: wasm ? null : enabled ? unavailableReason : 'disabled by setKernelBackend',
+  };
+}
