@@ -43,6 +43,41 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
+  /**
+   * out[i] = (uniform() < keep ? hit : miss) for i < n: the same draws and the same
+   * decisions as that loop, one generator step per entry, but with the state held in
+   * int32 locals for the whole run (no method call or double-valued field per draw), and
+   * `uniform() < keep` tested as the exactly equivalent u < keep·2³² on the raw word.
+   */
+  fillBernoulli(out: { length: number; [i: number]: number }, n: number, keep: number, hit: number, miss: number): void {
+    // u < keep·2³² on the unsigned word u, tested on the signed word u − 2³¹ so that every
+    // value in the loop stays an int32.
+    const threshold = keep * 4294967296 - 2147483648;
+    let s0 = this.s0 | 0;
+    let s1 = this.s1 | 0;
+    let s2 = this.s2 | 0;
+    let s3 = this.s3 | 0;
+    for (let i = 0; i < n; i++) {
+      const r = Math.imul(s1, 5);
+      const u = Math.imul((r << 7) | (r >>> 25), 9) ^ -2147483648;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = u < threshold ? hit : miss;
+    }
+    // Stored as the signed words (every use goes through ToInt32/ToUint32, and getState
+    // normalises): no arithmetic after the loop, which an on-stack-replaced loop would
+    // otherwise reach without type feedback and deoptimise on at every call.
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Uniform in [lo, hi). */
   range(lo: number, hi: number): number {
     return lo + (hi - lo) * this.uniform();
@@ -81,7 +116,7 @@ export class Rng {
 
   /** The full state, for checkpoints that resume exactly. */
   getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3];
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
   }
 
   setState(state: readonly number[]): void {

@@ -279,5 +279,6 @@ export class WindowScorer {
 function fillDropoutMask(mask: FloatArray, p: number, rng: Rng): void {
   const keep = 1 - p;
   const scale = 1 / keep;
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? scale : 0;
+  // Exactly `mask[i] = rng.uniform() < keep ? scale : 0` per entry, in one call (see fillBernoulli).
+  rng.fillBernoulli(mask, mask.length, keep, scale, 0);
 }

@@ -58,15 +58,53 @@ export class Regularizer {
   }
 }
 
-/** l2·Σθ² + l1·Σ|θ| over values[at, at+n); adds 2·l2·θ + l1·sign(θ) into grad[from…] when given. */
+/**
+ * l2·Σθ² + l1·Σ|θ| over values[at, at+n); adds 2·l2·θ + l1·sign(θ) into grad[from…] when given.
+ *
+ * One fused pass per segment, specialised on what is switched on (the common case is L2
+ * only, with the gradient), so the loop body has no per-element calls or tests. Every
+ * variant computes exactly what the general formula computes: the value is summed in the
+ * same order, and a term whose coefficient is 0 would only add ±0 to the gradient.
+ */
 function penaltyOf(values: FloatArray, at: number, n: number, l2: number, l1: number, grad: FloatArray | null, from: number): number {
-  let squares = 0;
+  if (l1 === 0) return l2 * (grad ? squaresWithGrad(values, at, n, 2 * l2, grad, from) : squares(values, at, n));
+  let sq = 0;
   let absolutes = 0;
+  const twoL2 = 2 * l2;
+  if (grad) {
+    for (let i = 0; i < n; i++) {
+      const v = values[at + i];
+      sq += v * v;
+      absolutes += Math.abs(v);
+      grad[from + i] += twoL2 * v + l1 * Math.sign(v);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = values[at + i];
+      sq += v * v;
+      absolutes += Math.abs(v);
+    }
+  }
+  return l2 * sq + l1 * absolutes;
+}
+
+/** Σθ² over values[at, at+n). */
+function squares(values: FloatArray, at: number, n: number): number {
+  let sum = 0;
   for (let i = 0; i < n; i++) {
     const v = values[at + i];
-    squares += v * v;
-    absolutes += Math.abs(v);
-    if (grad) grad[from + i] += 2 * l2 * v + l1 * Math.sign(v);
+    sum += v * v;
   }
-  return l2 * squares + l1 * absolutes;
+  return sum;
+}
+
+/** Σθ² over values[at, at+n), adding twoL2·θ into grad[from…] in the same pass. */
+function squaresWithGrad(values: FloatArray, at: number, n: number, twoL2: number, grad: FloatArray, from: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[at + i];
+    sum += v * v;
+    grad[from + i] += twoL2 * v;
+  }
+  return sum;
 }

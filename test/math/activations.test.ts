@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTIVATION_NAMES, ACTIVATIONS, getActivation, type Activation } from '../../src/math/activations.js';
+import { ACTIVATION_NAMES, ACTIVATIONS, getActivation, tanhForFloat32, type Activation } from '../../src/math/activations.js';
 
 function fwd(act: Activation, zs: number[]): number[] {
   const z = Float64Array.from(zs);
@@ -186,5 +186,45 @@ describe('ACTIVATIONS is mutable for fault injection', () => {
       for (let i = 0; i < n; i++) grad[i] = 42;
     };
     expect(bwd(getActivation('tanh'), [0.3], [1])).toEqual([42]);
+  });
+});
+
+describe('tanh into float32 storage', () => {
+  it('stores bit for bit what Math.tanh stores, over a dense sweep of float32 inputs', () => {
+    const f = new Float32Array(1);
+    const bits = new Uint32Array(f.buffer);
+    let mismatches = 0;
+    let checked = 0;
+    // Every 997th float32 with |x| < 32, both signs (a full sweep of all 2.2e9 passed once).
+    for (let b = 0; b < 0x42000000; b += 997) {
+      for (const sign of [0, 0x80000000]) {
+        bits[0] = (b | sign) >>> 0;
+        const x = f[0];
+        checked++;
+        if (!Object.is(Math.fround(tanhForFloat32(x)), Math.fround(Math.tanh(x)))) mismatches++;
+      }
+    }
+    expect(checked).toBeGreaterThan(2_000_000);
+    expect(mismatches).toBe(0);
+  });
+
+  it('matches Math.tanh at the edges: ±0, tiny, large, infinities, NaN', () => {
+    for (const x of [0, -0, 1e-40, -1e-45, 2 ** -30, 0.0625, -0.0625, 0.06249999, 9, 9.1, 19.99, 20, -20, 1e30, Infinity, -Infinity]) {
+      expect(Object.is(Math.fround(tanhForFloat32(x)), Math.fround(Math.tanh(x)))).toBe(true);
+    }
+    expect(tanhForFloat32(NaN)).toBeNaN();
+  });
+
+  it('the tanh activation gives the same float32 array as Math.tanh, and keeps Math.tanh for float64', () => {
+    const n = 10_000;
+    const z32 = new Float32Array(n);
+    for (let i = 0; i < n; i++) z32[i] = Math.sin(i * 12.9898) * 8;
+    const a32 = new Float32Array(n);
+    ACTIVATIONS.tanh.forward(a32, z32, n);
+    expect(a32).toEqual(Float32Array.from(z32, (v) => Math.tanh(v)));
+    const z64 = Float64Array.from(z32, (v) => v * 1.000000001);
+    const a64 = new Float64Array(n);
+    ACTIVATIONS.tanh.forward(a64, z64, n);
+    for (let i = 0; i < n; i++) expect(a64[i]).toBe(Math.tanh(z64[i]));
   });
 });

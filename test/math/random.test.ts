@@ -183,3 +183,35 @@ describe('Rng', () => {
     expect(() => new Rng(1).setState([1, 2, 3])).toThrow(RangeError);
   });
 });
+
+describe('Rng.fillBernoulli', () => {
+  it('makes the same draws and decisions as uniform() < keep, and leaves the same state', () => {
+    for (const keep of [0.5, 0.8, 0.1, 1 / 3, 0.999999]) {
+      const a = new Rng(42);
+      const b = new Rng(42);
+      a.uniform(); // start mid-stream, after an ordinary draw
+      b.uniform();
+      const n = 5003;
+      const want = new Float32Array(n);
+      for (let i = 0; i < n; i++) want[i] = a.uniform() < keep ? 1 / keep : 0;
+      const got = new Float32Array(n);
+      b.fillBernoulli(got, n, keep, 1 / keep, 0);
+      expect(got).toEqual(want);
+      expect(b.getState()).toEqual(a.getState());
+      expect(b.nextUint32()).toBe(a.nextUint32());
+      for (const word of b.getState()) expect(word >>> 0).toBe(word);
+    }
+  });
+
+  it('decides at the exact threshold as uniform() < keep does', () => {
+    // keep = u/2³² for the next word u: uniform() < keep is false, and so must be the fast test.
+    const probe = new Rng(7);
+    const u = probe.nextUint32();
+    const keep = u / 4294967296;
+    const out = [9];
+    new Rng(7).fillBernoulli(out, 1, keep, 1, 0);
+    expect(out[0]).toBe(0);
+    new Rng(7).fillBernoulli(out, 1, (u + 1) / 4294967296, 1, 0);
+    expect(out[0]).toBe(1);
+  });
+});

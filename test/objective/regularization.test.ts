@@ -272,3 +272,41 @@ describe('Regularizer.kinkDistance', () => {
     expect(new Regularizer(opts({ l1: 0.01 })).kinkDistance(build([0.5, -0.0625, 0.3, 2]))).toBe(0.0625);
   });
 });
+
+describe('Regularizer: the fused float32 pass', () => {
+  /** The penalty and gradient by the general per-element formula, as float32 storage keeps them. */
+  function reference(W: Float32Array, U: Float32Array, gW: Float32Array, gU: Float32Array, l2: number, l1: number): number {
+    let total = 0;
+    for (const [values, grad] of [[W, gW], [U, gU]] as const) {
+      let squares = 0;
+      let absolutes = 0;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        squares += v * v;
+        absolutes += Math.abs(v);
+        grad[i] += 2 * l2 * v + l1 * Math.sign(v);
+      }
+      total += l2 * squares + l1 * absolutes;
+    }
+    return total;
+  }
+
+  it('gives bit for bit the general formula’s penalty and gradients, L2 only and with L1', () => {
+    for (const [l2, l1] of [[5e-5, 0], [1e-3, 1e-4], [0, 1e-3]]) {
+      const words = createTable('word', 10, 5, 'float32', true);
+      const model = new WindowScorer({ positions: 3, tables: [words], hidden: 17, labels: 9, activation: getActivation('tanh'), dropout: 0, dtype: 'float32' });
+      model.params.data.forEach((_, i, a) => (a[i] = Math.sin(i * 0.37) * 0.3));
+      model.params.W[3] = 0;
+      model.params.W[4] = -0;
+      model.grads.data.forEach((_, i, a) => (a[i] = Math.cos(i * 0.11) * 1e-3));
+      const gW = Float32Array.from(model.grads.W);
+      const gU = Float32Array.from(model.grads.U);
+      const want = reference(model.params.W as Float32Array, model.params.U as Float32Array, gW, gU, l2, l1);
+      const got = new Regularizer(opts({ l2, l1 })).apply(model, true);
+      expect(got).toBe(want);
+      expect(model.grads.W).toEqual(gW);
+      expect(model.grads.U).toEqual(gU);
+      expect(new Regularizer(opts({ l2, l1 })).apply(model, false)).toBe(want);
+    }
+  });
+});
