@@ -40,7 +40,9 @@ export interface RunOptions {
 
 function node(args: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/ner-train.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // NER_TRAIN_BIN runs another build (e.g. a snapshot of this one while the tree changes).
+    const bin = process.env.NER_TRAIN_BIN ?? join(ROOT, 'bin/ner-train.js');
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('error', reject);
@@ -57,6 +59,8 @@ async function runVariant(v: Variant, index: number, options: RunOptions): Promi
     '--set', `data.dev=${join(data, 'conll2003/dev.txt')}`,
     '--set', `embeddings.path=${join(data, 'embeddings/glove.6B.100d.top40k-conll.txt')}`,
     ...(options.epochs === undefined ? [] : ['--set', `training.epochs=${options.epochs}`]),
+    // Parallel jobs get a core each; the numbers are bitwise the same for any thread count.
+    ...(options.jobs > 1 ? ['--set', 'training.threads=1'] : []),
     ...v.sets.flatMap((s) => ['--set', s]),
   ]);
   const result = JSON.parse(stdout) as { best_epoch: number; best: { f1: number }; epochs: { dev_f1: number }[]; elapsed_s: number };
