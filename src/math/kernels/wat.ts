@@ -108,6 +108,22 @@ function whileLoop(c: Code, name: string, cond: string, body: (c: Code) => void)
  * One R×C tile of NT at (i, j); C is NT_COLS (one vector of results per row) or 1.
  * Leaves locals i, j unchanged.
  */
+/**
+ * What every product function starts with: its locals, the row strides in bytes, and alpha
+ * and beta (splatted; hasBeta says whether C is read at all).
+ */
+function prologue(c: Code, i32s: string[], v128s: string[], f32s: string[]): void {
+  c.line(i32s.map((n) => `(local $${n} i32)`).join(' '));
+  c.line(v128s.map((n) => `(local $${n} v128)`).join(' '));
+  c.line(f32s.map((n) => `(local $${n} f32)`).join(' '));
+  c.line(set('lda4', bytes(get('lda'))));
+  c.line(set('ldb4', bytes(get('ldb'))));
+  c.line(set('ldc4', bytes(get('ldc'))));
+  c.line(set('hasBeta', '(f32.ne (local.get $beta) (f32.const 0))'));
+  c.line(set('valpha', '(f32x4.splat (local.get $alpha))'));
+  c.line(set('vbeta', '(f32x4.splat (local.get $beta))'));
+}
+
 function ntTile(c: Code, R: number, C: number): void {
   const acc = (r: number, q: number): string => `acc${r}_${q}`;
   for (let r = 0; r < R; r++) c.line(set(`pa${r}`, add(get('pA'), mul(add(get('i'), `(i32.const ${r})`), get('lda4')))));
@@ -205,18 +221,10 @@ function ntFunction(c: Code): void {
   }
   const f32s = ['x'];
   for (let r = 0; r < tiles.ntRows; r++) f32s.push(`s${r}`);
-  c.line(i32s.map((n) => `(local $${n} i32)`).join(' '));
-  c.line(v128s.map((n) => `(local $${n} v128)`).join(' '));
-  c.line(f32s.map((n) => `(local $${n} f32)`).join(' '));
-  c.line(set('lda4', bytes(get('lda'))));
-  c.line(set('ldb4', bytes(get('ldb'))));
-  c.line(set('ldc4', bytes(get('ldc'))));
+  prologue(c, i32s, v128s, f32s);
   c.line(set('k4', '(i32.shr_u (local.get $K) (i32.const 2))'));
   c.line(set('kt', '(i32.and (local.get $K) (i32.const 3))'));
   c.line(set('tail', get('kt')));
-  c.line(set('hasBeta', '(f32.ne (local.get $beta) (f32.const 0))'));
-  c.line(set('valpha', '(f32x4.splat (local.get $alpha))'));
-  c.line(set('vbeta', '(f32x4.splat (local.get $beta))'));
   c.line(set('jb', '(i32.const 0)'));
   whileLoop(c, 'ntjb', `(i32.lt_s ${get('jb')} ${get('N')})`, (c) => {
     c.line(set('jEnd', add(get('jb'), `(i32.const ${tiles.ntColBlock})`)));
@@ -317,15 +325,7 @@ function bcFunction(c: Code, layout: Layout): void {
   for (let r = 0; r < tiles.bcRows; r++) for (let v = 0; v < tiles.bcVecs; v++) v128s.push(`acc${r}_${v}`);
   const f32s = ['x'];
   for (let r = 0; r < tiles.bcRows; r++) f32s.push(`s${r}`);
-  c.line(i32s.map((n) => `(local $${n} i32)`).join(' '));
-  c.line(v128s.map((n) => `(local $${n} v128)`).join(' '));
-  c.line(f32s.map((n) => `(local $${n} f32)`).join(' '));
-  c.line(set('lda4', bytes(get('lda'))));
-  c.line(set('ldb4', bytes(get('ldb'))));
-  c.line(set('ldc4', bytes(get('ldc'))));
-  c.line(set('hasBeta', '(f32.ne (local.get $beta) (f32.const 0))'));
-  c.line(set('valpha', '(f32x4.splat (local.get $alpha))'));
-  c.line(set('vbeta', '(f32x4.splat (local.get $beta))'));
+  prologue(c, i32s, v128s, f32s);
   // Column panels outermost: a panel of B (K × 4·V floats) stays in L1 while every row
   // tile of A streams past it.
   c.line(set('j', '(i32.const 0)'));
