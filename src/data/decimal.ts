@@ -15,7 +15,7 @@
 /** 10^0 … 10^22: the powers of ten a double holds exactly. */
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
-/** Digits a double holds exactly: any 15-digit integer is below 2^53. */
+/** Digits a double holds exactly: every 15-digit integer is below 2^53. */
 const MAX_EXACT_DIGITS = 15;
 
 /** Stops exponent digits from growing without bound; anything this large is a zero or an overflow for Number. */
