@@ -110,7 +110,8 @@ export class WindowScorer {
   /**
    * Draws fresh inverted-dropout masks: each hidden unit kept with probability 1−p and
    * scaled by 1/(1−p), then (with input dropout) each input likewise. The hidden mask is
-   * drawn first, so turning input dropout on does not move the hidden mask's draws.
+   * drawn first, so turning input dropout on does not move the hidden mask's draws. Without
+   * dropout of either kind it draws nothing, so callers need not check.
    */
   sampleDropoutMask(B: number, rng: Rng): void {
     if (this.dropout > 0) fillDropoutMask(this.dropoutMask(B), this.dropout, rng);

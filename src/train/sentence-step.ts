@@ -88,7 +88,7 @@ export class SentenceStep implements Step {
     batch.rows = rows;
     batch.sentences = to - from;
     dropWords(batch.ids, rows, split.windows.positions, split.windows.tables, this.wordDropout, rng);
-    if (model.dropout > 0 || model.inputDropout > 0) model.sampleDropoutMask(rows, rng);
+    model.sampleDropoutMask(rows, rng);
     this.lastTokens = rows;
     const J = this.loss.evaluate(model, this.transitions, batch, true, true, this.dS);
     if (!Number.isFinite(J)) return J;

@@ -109,7 +109,7 @@ export class TrainingStep implements Step {
     const { positions, tables } = this.split.windows;
     dropWords(batch.ids, B, positions, tables, this.wordDropout, rng);
     batch.rows = this.addCorruptions(B, rng);
-    if (model.dropout > 0 || model.inputDropout > 0) model.sampleDropoutMask(batch.rows, rng);
+    model.sampleDropoutMask(batch.rows, rng);
     const J = this.loss.evaluate(model, batch, true, true, this.dS);
     if (!Number.isFinite(J)) return J;
     if (this.clipNorm !== null) clipGradientNorm(this.groups, this.clipNorm);
