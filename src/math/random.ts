@@ -1,3 +1,7 @@
+import { elementwiseKernels } from './kernels/elementwise.js';
+import type { KernelMemory } from './kernels/kernel-memory.js';
+import { kernelFloats } from './kernels/wasm-gemm.js';
+
 /**
  * The one source of randomness: a seeded xoshiro128** generator. Every random choice
  * (initialisation, shuffling, dropout masks, corruption) draws from an instance passed in
@@ -50,6 +54,7 @@ export class Rng {
    * `uniform() < keep` tested as the exactly equivalent u < keep·2³² on the raw word.
    */
   fillBernoulli(out: { length: number; [i: number]: number }, n: number, keep: number, hit: number, miss: number): void {
+    if (out instanceof Float32Array && this.fillBernoulliInKernels(out, n, keep, hit, miss)) return;
     // u < keep·2³² on the unsigned word u, tested on the signed word u − 2³¹ so that every
     // value in the loop stays an int32.
     const threshold = keep * 4294967296 - 2147483648;
@@ -76,6 +81,30 @@ export class Rng {
     this.s1 = s1;
     this.s2 = s2;
     this.s3 = s3;
+  }
+
+  /**
+   * fillBernoulli on the kernels (wat-elementwise.ts: the same generator steps and the same
+   * decisions) when `out` lives in their memory; false, having drawn nothing, otherwise.
+   */
+  private fillBernoulliInKernels(out: Float32Array, n: number, keep: number, hit: number, miss: number): boolean {
+    const kernels = elementwiseKernels();
+    if (!kernels) return false;
+    const pOut = kernels.memory.pointer(out);
+    if (pOut < 0) return false;
+    const state = kernelState(kernels.memory);
+    if (!state) return false;
+    const words = state.words;
+    words[0] = this.s0;
+    words[1] = this.s1;
+    words[2] = this.s2;
+    words[3] = this.s3;
+    kernels.bernoulli(pOut, n, keep * 4294967296, hit, miss, state.pointer);
+    this.s0 = words[0];
+    this.s1 = words[1];
+    this.s2 = words[2];
+    this.s3 = words[3];
+    return true;
   }
 
   /** Uniform in [lo, hi). */
@@ -127,4 +156,20 @@ export class Rng {
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/**
+ * Four words in the kernels' memory that carry a generator's state into and out of the
+ * Bernoulli kernel. `block` is the allocated view: held here so the words stay allocated.
+ */
+let stateWords: { memory: KernelMemory; block: Float32Array; words: Int32Array; pointer: number } | null = null;
+
+function kernelState(memory: KernelMemory): { words: Int32Array; pointer: number } | null {
+  if (stateWords?.memory !== memory) {
+    const block = kernelFloats(4);
+    const pointer = memory.pointer(block);
+    if (pointer < 0) return null;
+    stateWords = { memory, block, words: new Int32Array(block.buffer, block.byteOffset, 4), pointer };
+  }
+  return stateWords;
 }

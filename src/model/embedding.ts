@@ -1,4 +1,4 @@
-import { allocate, dtypeOf, type DTypeName, type FloatArray } from '../math/matrix.js';
+import { allocateForKernels, dtypeOf, type DTypeName, type FloatArray } from '../math/matrix.js';
 
 /** One lookup table (words, caps, …): rows×dim, updated sparsely. */
 export interface EmbeddingTable {
@@ -10,7 +10,7 @@ export interface EmbeddingTable {
 }
 
 export function createTable(name: string, rows: number, dim: number, dtype: DTypeName, trainable: boolean): EmbeddingTable {
-  return { name, rows, dim, data: allocate(dtype, rows * dim), trainable };
+  return { name, rows, dim, data: allocateForKernels(dtype, rows * dim), trainable };
 }
 
 /**
@@ -28,7 +28,7 @@ export class SparseRowGrad {
   constructor(readonly table: EmbeddingTable, capacity: number) {
     this.slotOf = new Int32Array(table.rows).fill(-1);
     this.rowIds = new Int32Array(capacity);
-    this.grad = allocate(dtypeOf(table.data), capacity * table.dim);
+    this.grad = allocateForKernels(dtypeOf(table.data), capacity * table.dim);
   }
 
   /** grad[row] += src[offset .. offset+dim). */
@@ -58,7 +58,7 @@ export class SparseRowGrad {
     const rowIds = new Int32Array(bigger);
     rowIds.set(this.rowIds);
     this.rowIds = rowIds;
-    const grad = allocate(dtypeOf(this.grad), bigger * this.table.dim);
+    const grad = allocateForKernels(dtypeOf(this.grad), bigger * this.table.dim);
     grad.set(this.grad);
     this.grad = grad;
   }

@@ -1,4 +1,4 @@
-import { allocate, type DTypeName, type FloatArray } from '../math/matrix.js';
+import { allocateForKernels, type DTypeName, type FloatArray } from '../math/matrix.js';
 import type { Rng } from '../math/random.js';
 
 /** Sizes of the scorer: D inputs, H hidden units, K scores. */
@@ -22,7 +22,7 @@ export class DenseParams {
   constructor(readonly shape: DenseShape, dtype: DTypeName, data?: FloatArray) {
     const { D, H, K } = shape;
     const size = denseSize(shape);
-    this.data = data ?? allocate(dtype, size);
+    this.data = data ?? allocateForKernels(dtype, size);
     if (this.data.length !== size) throw new RangeError(`DenseParams: expected ${size} values, got ${this.data.length}`);
     let o = 0;
     const view = (n: number): FloatArray => {

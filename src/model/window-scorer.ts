@@ -1,6 +1,6 @@
 import type { Activation } from '../math/activations.js';
 import { addColumnSums, affine, gemm } from '../math/gemm.js';
-import { allocate, type DTypeName, type FloatArray } from '../math/matrix.js';
+import { allocateForKernels, type DTypeName, type FloatArray } from '../math/matrix.js';
 import type { Rng } from '../math/random.js';
 import { SparseRowGrad, type EmbeddingTable } from './embedding.js';
 import { DenseParams } from './params.js';
@@ -258,20 +258,20 @@ export class WindowScorer {
 
   private allocateWorkspace(B: number): Workspace {
     const { D, H, K, dtype } = this;
-    const A = allocate(dtype, B * H);
+    const A = allocateForKernels(dtype, B * H);
     return {
       capacity: B,
-      X: allocate(dtype, B * D),
-      Xp: allocate(dtype, B * D),
-      scratch: allocate(dtype, B * D),
-      Z: allocate(dtype, B * H),
+      X: allocateForKernels(dtype, B * D),
+      Xp: allocateForKernels(dtype, B * D),
+      scratch: allocateForKernels(dtype, B * D),
+      Z: allocateForKernels(dtype, B * H),
       A,
-      Ad: allocate(dtype, B * H),
-      mask: allocate(dtype, B * H).fill(1),
-      inputMask: allocate(dtype, B * D).fill(1),
-      S: allocate(dtype, B * K),
-      dA: allocate(dtype, B * H),
-      dX: allocate(dtype, B * D),
+      Ad: allocateForKernels(dtype, B * H),
+      mask: allocateForKernels(dtype, B * H).fill(1),
+      inputMask: allocateForKernels(dtype, B * D).fill(1),
+      S: allocateForKernels(dtype, B * K),
+      dA: allocateForKernels(dtype, B * H),
+      dX: allocateForKernels(dtype, B * D),
     };
   }
 }

@@ -1,3 +1,4 @@
+import { elementwiseKernels } from '../math/kernels/elementwise.js';
 import type { FloatArray } from '../math/matrix.js';
 import type { WindowScorer } from '../model/window-scorer.js';
 
@@ -63,8 +64,9 @@ export class Regularizer {
  *
  * One fused pass per segment, specialised on what is switched on (the common case is L2
  * only, with the gradient), so the loop body has no per-element calls or tests. Every
- * variant computes exactly what the general formula computes: the value is summed in the
- * same order, and a term whose coefficient is 0 would only add ±0 to the gradient.
+ * variant computes what the general formula computes: a term whose coefficient is 0 would
+ * only add ±0 to the gradient; the L2-only sums run in four lanes (see squaresWithGrad),
+ * so their last bits may differ from the general loop's.
  */
 function penaltyOf(values: FloatArray, at: number, n: number, l2: number, l1: number, grad: FloatArray | null, from: number): number {
   if (l1 === 0) return l2 * (grad ? squaresWithGrad(values, at, n, 2 * l2, grad, from) : squares(values, at, n));
@@ -88,20 +90,65 @@ function penaltyOf(values: FloatArray, at: number, n: number, l2: number, l1: nu
   return l2 * sq + l1 * absolutes;
 }
 
-/** Σθ² over values[at, at+n). */
+/** Σθ² over values[at, at+n), summed in the order of squaresWithGrad (so J is the same with or without the gradient). */
 function squares(values: FloatArray, at: number, n: number): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const v0 = values[at + i];
+    const v1 = values[at + i + 1];
+    const v2 = values[at + i + 2];
+    const v3 = values[at + i + 3];
+    s0 += v0 * v0;
+    s1 += v1 * v1;
+    s2 += v2 * v2;
+    s3 += v3 * v3;
+  }
+  let sum = s0 + s2 + (s1 + s3);
+  for (; i < n; i++) {
     const v = values[at + i];
     sum += v * v;
   }
   return sum;
 }
 
-/** Σθ² over values[at, at+n), adding twoL2·θ into grad[from…] in the same pass. */
+/**
+ * Σθ² over values[at, at+n), adding twoL2·θ into grad[from…] in the same pass. The sum runs
+ * in four lanes (element i in lane i mod 4, combined as (s0 + s2) + (s1 + s3), then the
+ * n mod 4 last squares in order): the order of the SIMD kernel, which this calls when
+ * both arrays live in the kernels' memory, so either way gives the same number.
+ */
 function squaresWithGrad(values: FloatArray, at: number, n: number, twoL2: number, grad: FloatArray, from: number): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
+  const kernels = elementwiseKernels();
+  if (kernels) {
+    const pValues = kernels.memory.pointer(values);
+    const pGrad = kernels.memory.pointer(grad);
+    if (pValues >= 0 && pGrad >= 0) return kernels.l2_grad(pValues + 4 * at, pGrad + 4 * from, n, twoL2);
+  }
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const v0 = values[at + i];
+    const v1 = values[at + i + 1];
+    const v2 = values[at + i + 2];
+    const v3 = values[at + i + 3];
+    s0 += v0 * v0;
+    s1 += v1 * v1;
+    s2 += v2 * v2;
+    s3 += v3 * v3;
+    grad[from + i] += twoL2 * v0;
+    grad[from + i + 1] += twoL2 * v1;
+    grad[from + i + 2] += twoL2 * v2;
+    grad[from + i + 3] += twoL2 * v3;
+  }
+  let sum = s0 + s2 + (s1 + s3);
+  for (; i < n; i++) {
     const v = values[at + i];
     sum += v * v;
     grad[from + i] += twoL2 * v;

@@ -1,5 +1,5 @@
 import type { FloatArray } from '../math/matrix.js';
-import { ruleOptimizer, type Optimizer, type ParameterGroups } from './optimizer.js';
+import { ruleOptimizer, type KernelRule, type Optimizer, type ParameterGroups } from './optimizer.js';
 
 export interface AdamOptions {
   beta1: number;
@@ -27,6 +27,10 @@ export function adam(groups: ParameterGroups, options: AdamOptions): Optimizer {
     const m = state[0];
     const v = state[1];
     const stepSize = alpha * correction;
+    if (theta instanceof Float32Array) {
+      updateFloat32(theta, grad, m, v, at, from, n, stepSize);
+      return;
+    }
     for (let i = 0; i < n; i++) {
       const k = at + i;
       const g = grad[from + i];
@@ -35,5 +39,28 @@ export function adam(groups: ParameterGroups, options: AdamOptions): Optimizer {
       theta[k] -= (stepSize * m[k]) / (Math.sqrt(v[k]) + epsHat);
     }
   };
-  return ruleOptimizer(groups, { name: 'adam', stateNames: ['m', 'v'], begin, update });
+  // Float32 parameters are updated in float32 arithmetic, as PyTorch's Adam does, each
+  // operation rounded (Math.fround of a float64 operation on float32 values is the float32
+  // operation): the same bits as the SIMD kernel, which runs whenever the arrays live in
+  // the kernels' memory.
+  const f = Math.fround;
+  const b1 = f(beta1);
+  const c1 = f(1 - beta1);
+  const b2 = f(beta2);
+  const c2 = f(1 - beta2);
+  const updateFloat32 = (theta: Float32Array, grad: FloatArray, m: FloatArray, v: FloatArray, at: number, from: number, n: number, stepSize: number): void => {
+    const step = f(stepSize);
+    const e = f(epsHat);
+    for (let i = 0; i < n; i++) {
+      const k = at + i;
+      const g = grad[from + i];
+      const mk = f(f(b1 * m[k]) + f(c1 * g));
+      const vk = f(f(b2 * v[k]) + f(f(c2 * g) * g));
+      m[k] = mk;
+      v[k] = vk;
+      theta[k] = f(theta[k] - f(f(step * mk) / f(f(Math.sqrt(vk)) + e)));
+    }
+  };
+  const kernel: KernelRule = (kernels, pTheta, pGrad, pM, pV, n, alpha) => kernels.adam(pTheta, pGrad, pM, pV, n, b1, c1, b2, c2, alpha * correction, epsHat);
+  return ruleOptimizer(groups, { name: 'adam', stateNames: ['m', 'v'], begin, update, kernel });
 }

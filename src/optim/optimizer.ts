@@ -1,5 +1,7 @@
-import { allocate, dtypeOf, type FloatArray } from '../math/matrix.js';
+import { allocateForKernels, dtypeOf, type FloatArray } from '../math/matrix.js';
 import type { SparseRowGrad } from '../model/embedding.js';
+import { elementwiseKernels, type ElementwiseKernels } from '../math/kernels/elementwise.js';
+import type { KernelMemory } from '../math/kernels/kernel-memory.js';
 
 /** A dense block of parameters with its gradient (same length) and a learning-rate multiplier (fan-in scaling). */
 export interface DenseSegment {
@@ -56,6 +58,13 @@ export type RangeRule = (
   alpha: number,
 ) => void;
 
+/**
+ * The same update as a RangeRule on the element-wise WebAssembly kernels: byte addresses of
+ * θ, g and the (up to two) state arrays at the range's start, n elements. It must compute
+ * exactly what the RangeRule computes (see wat-elementwise.ts).
+ */
+export type KernelRule = (kernels: ElementwiseKernels, pTheta: number, pGrad: number, pState0: number, pState1: number, n: number, alpha: number) => void;
+
 /** One optimiser as the driver sees it: named per-parameter state arrays and a range rule. */
 export interface UpdateRule {
   readonly name: OptimizerName;
@@ -63,6 +72,8 @@ export interface UpdateRule {
   /** Called with the new step count before any range of that step (Adam's bias correction depends on it). */
   readonly begin?: (t: number) => void;
   readonly update: RangeRule;
+  /** The kernel version of `update`, used when θ, g and the state all live in the kernels' memory. */
+  readonly kernel?: KernelRule;
 }
 
 interface Slot<T> {
@@ -89,7 +100,7 @@ export function ruleOptimizer(groups: ParameterGroups, rule: UpdateRule): Optimi
     rule.stateNames.map((stateName) => {
       const key = `${prefix}.${stateName}`;
       if (keys.has(key)) throw new Error(`optimizer: two parameter groups are both named '${prefix}'`);
-      const array = allocate(dtypeOf(values), values.length);
+      const array = allocateForKernels(dtypeOf(values), values.length);
       keys.set(key, array);
       return array;
     });
@@ -105,7 +116,19 @@ export function ruleOptimizer(groups: ParameterGroups, rule: UpdateRule): Optimi
     .map((tg) => ({ owner: tg, state: register(`table.${tg.table.name}`, tg.table.data) }));
 
   const update = rule.update;
+  const kernelRule = rule.kernel ?? null;
   let steps = 0;
+  // Byte addresses of an array in the kernels' memory (−1: not there), looked up per step
+  // because a table's sparse gradient is reallocated when it grows.
+  const pointers = [0, 0, 0, 0];
+  const locate = (memory: KernelMemory, theta: FloatArray, grad: FloatArray, state: readonly FloatArray[]): boolean => {
+    if (state.length > 2) return false;
+    pointers[0] = memory.pointer(theta);
+    pointers[1] = memory.pointer(grad);
+    pointers[2] = state.length > 0 ? memory.pointer(state[0]) : 0;
+    pointers[3] = state.length > 1 ? memory.pointer(state[1]) : 0;
+    return pointers[0] >= 0 && pointers[1] >= 0 && pointers[2] >= 0 && pointers[3] >= 0;
+  };
 
   return {
     name: rule.name,
@@ -116,9 +139,15 @@ export function ruleOptimizer(groups: ParameterGroups, rule: UpdateRule): Optimi
     step(lr: number): void {
       steps++;
       rule.begin?.(steps);
+      const kernels = kernelRule ? elementwiseKernels() : null;
       for (let d = 0; d < dense.length; d++) {
         const { owner, state } = dense[d];
-        update(owner.values, owner.grad, state, 0, 0, owner.values.length, lr * owner.lrScale);
+        const alpha = lr * owner.lrScale;
+        if (kernelRule && kernels && locate(kernels.memory, owner.values, owner.grad, state)) {
+          kernelRule(kernels, pointers[0], pointers[1], pointers[2], pointers[3], owner.values.length, alpha);
+        } else {
+          update(owner.values, owner.grad, state, 0, 0, owner.values.length, alpha);
+        }
       }
       for (let k = 0; k < tables.length; k++) {
         const { owner: tg, state } = tables[k];
@@ -127,7 +156,16 @@ export function ruleOptimizer(groups: ParameterGroups, rule: UpdateRule): Optimi
         const grad = tg.grad;
         const rowIds = tg.rowIds;
         const count = tg.count;
-        for (let s = 0; s < count; s++) update(data, grad, state, rowIds[s] * dim, s * dim, dim, lr);
+        if (kernelRule && kernels && locate(kernels.memory, data, grad, state)) {
+          const [pt, pg, p0, p1] = pointers;
+          const hasSecond = state.length > 1;
+          for (let s = 0; s < count; s++) {
+            const at = 4 * rowIds[s] * dim;
+            kernelRule(kernels, pt + at, pg + 4 * s * dim, p0 + at, hasSecond ? p1 + at : 0, dim, lr);
+          }
+        } else {
+          for (let s = 0; s < count; s++) update(data, grad, state, rowIds[s] * dim, s * dim, dim, lr);
+        }
       }
     },
 

@@ -274,7 +274,11 @@ describe('Regularizer.kinkDistance', () => {
 });
 
 describe('Regularizer: the fused float32 pass', () => {
-  /** The penalty and gradient by the general per-element formula, as float32 storage keeps them. */
+  /**
+   * The penalty and gradient by the general per-element formula, as float32 storage keeps
+   * them. L2 alone sums its squares in four lanes (element i in lane i mod 4, combined as
+   * (s0 + s2) + (s1 + s3), then the remainder in order): the order of the SIMD kernel.
+   */
   function reference(W: Float32Array, U: Float32Array, gW: Float32Array, gU: Float32Array, l2: number, l1: number): number {
     let total = 0;
     for (const [values, grad] of [[W, gW], [U, gU]] as const) {
@@ -285,6 +289,13 @@ describe('Regularizer: the fused float32 pass', () => {
         squares += v * v;
         absolutes += Math.abs(v);
         grad[i] += 2 * l2 * v + l1 * Math.sign(v);
+      }
+      if (l1 === 0) {
+        const lanes = [0, 0, 0, 0];
+        const whole = values.length - (values.length % 4);
+        for (let i = 0; i < whole; i++) lanes[i % 4] += values[i] * values[i];
+        squares = lanes[0] + lanes[2] + (lanes[1] + lanes[3]);
+        for (let i = whole; i < values.length; i++) squares += values[i] * values[i];
       }
       total += l2 * squares + l1 * absolutes;
     }

@@ -20,10 +20,12 @@ export interface LoadedKernels {
   memory: WasmMemory;
   /** By op: NT, NN, TN. */
   kernels: Kernel[];
+  /** Every export of the instance, by name (the element-wise and tagging kernels are looked up here). */
+  exports: Record<string, unknown>;
 }
 
 
-function exportedFunction<F>(exports: Record<string, unknown>, name: string): F {
+export function exportedFunction<F>(exports: Record<string, unknown>, name: string): F {
   const f = exports[name];
   if (typeof f !== 'function') throw new Error(`kernels: no export ${name}`);
   return f as F;
@@ -41,7 +43,7 @@ export function loadKernels(): LoadedKernels | null {
     const module = new wasmApi.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
     const memory = new wasmApi.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     const { exports } = new wasmApi.Instance(module, { env: { memory } });
-    return { module, memory, kernels: KERNEL_NAMES.map((name) => exportedFunction<Kernel>(exports, name)) };
+    return { module, memory, kernels: KERNEL_NAMES.map((name) => exportedFunction<Kernel>(exports, name)), exports };
   } catch (error) {
     unavailableReason = `the WebAssembly kernels did not load: ${(error as Error).message}`;
     return null;

@@ -1,8 +1,8 @@
 import { loadKernels, unavailableReason, type LoadedKernels } from './module.js';
 import { CONTROL_BYTES, KernelThreads, MAX_CHUNKS, MAX_THREADS, OP_NN, OP_NT, OP_TN, type KernelArgs } from './threads.js';
-import { BC_ROWS, BC_VECS, MAX_PAGES, NT_COLS, NT_ROWS } from './tiles.js';
+import { BC_ROWS, BC_VECS, NT_COLS, NT_ROWS } from './tiles.js';
+import { KernelMemory } from './kernel-memory.js';
 import { SplitPolicy } from './split-policy.js';
-import { PAGE } from './wasm-api.js';
 
 /**
  * Float32 GEMM on the WebAssembly SIMD kernels. The operands are copied into a scratch
@@ -43,7 +43,10 @@ function newArgs(): KernelArgs {
 }
 
 export class WasmGemm {
-  private heap: Float32Array;
+  /** Allocates arrays in the kernels' memory (kernelFloats) and the scratch region below. */
+  readonly memory: KernelMemory;
+  /** Where operands that do not live in the memory are copied to; grows as needed. */
+  private scratch: Float32Array;
   private threads: KernelThreads | null = null;
   private threadCount = 1;
   /** Argument lists of the chunks of a split call, allocated once. */
@@ -58,7 +61,13 @@ export class WasmGemm {
   policy: SplitPolicy | null = new SplitPolicy();
 
   constructor(private readonly kernels: LoadedKernels) {
-    this.heap = new Float32Array(kernels.memory.buffer);
+    this.memory = new KernelMemory(kernels.memory, CONTROL_BYTES);
+    this.scratch = new Float32Array(0);
+  }
+
+  /** Every export of the kernels' instance, by name. */
+  get exports(): Record<string, unknown> {
+    return this.kernels.exports;
   }
 
   /** Threads (the caller's included) that split large products. */
@@ -100,17 +109,29 @@ export class WasmGemm {
     const aLen = M * K;
     const bLen = K * N;
     const cLen = M * N;
-    const pA = CONTROL_BYTES;
-    const pB = pA + pad(4 * aLen);
-    const pC = pB + pad(4 * bLen);
-    const pBias = pC + pad(4 * cLen);
-    const end = pBias + (bias ? 4 * N : 0);
-    if (!this.reserve(end)) return false;
-    const heap = this.heap;
-    heap.set(A.length === aLen ? A : A.subarray(0, aLen), pA >> 2);
-    heap.set(B.length === bLen ? B : B.subarray(0, bLen), pB >> 2);
-    if (beta !== 0) heap.set(C.length === cLen ? C : C.subarray(0, cLen), pC >> 2);
-    if (bias) heap.set(bias.length === N ? bias : bias.subarray(0, N), pBias >> 2);
+    // Operands that live in the memory (kernel-memory.ts) are used where they are; the
+    // others are copied into the scratch region (and C copied back from it).
+    const memory = this.memory;
+    let pA = memory.pointer(A);
+    let pB = memory.pointer(B);
+    let pC = memory.pointer(C);
+    let pBias = bias ? memory.pointer(bias) : 0;
+    const copyA = pA < 0 ? pad(4 * aLen) : 0;
+    const copyB = pB < 0 ? pad(4 * bLen) : 0;
+    const copyC = pC < 0 ? pad(4 * cLen) : 0;
+    const copyBias = bias && pBias < 0 ? 4 * N : 0;
+    if (copyA + copyB + copyC + copyBias > 0) {
+      const scratch = this.scratchOf(copyA + copyB + copyC + copyBias);
+      if (!scratch) return false;
+      const base = memory.pointer(scratch);
+      if (copyA) { pA = base; scratch.set(A.length === aLen ? A : A.subarray(0, aLen)); }
+      if (copyB) { pB = base + copyA; scratch.set(B.length === bLen ? B : B.subarray(0, bLen), copyA >> 2); }
+      if (copyC) {
+        pC = base + copyA + copyB;
+        if (beta !== 0) scratch.set(C.length === cLen ? C : C.subarray(0, cLen), (copyA + copyB) >> 2);
+      }
+      if (bias && copyBias) { pBias = base + copyA + copyB + copyC; scratch.set(bias.length === N ? bias : bias.subarray(0, N), (copyA + copyB + copyC) >> 2); }
+    }
     // NT: A is M×K, B is N×K; NN: A is M×K, B is K×N; TN: A is K×M, B is K×N.
     const op = transB ? OP_NT : transA ? OP_TN : OP_NN;
     const w = this.whole;
@@ -120,29 +141,30 @@ export class WasmGemm {
     w[7] = pC; w[8] = N;
     w[9] = alpha; w[10] = beta; w[11] = bias ? pBias : 0;
     if (!this.run(op, w)) {
-      // A helper failed (it should not): stop the helpers and redo the product here.
+      // A helper failed (it should not): stop the helpers and redo the product here, which
+      // needs C as it was; a C updated in place (beta ≠ 0) cannot be redone.
       this.setThreads(1);
-      if (beta !== 0) heap.set(C.length === cLen ? C : C.subarray(0, cLen), pC >> 2);
+      if (beta !== 0 && !copyC) throw new Error('kernels: a helper thread failed during a product');
+      if (beta !== 0) this.viewAt(pC, cLen).set(C.length === cLen ? C : C.subarray(0, cLen));
       this.call(op, w);
     }
-    const c0 = pC >> 2;
-    C.set(heap.subarray(c0, c0 + cLen));
+    if (copyC) C.set(this.viewAt(pC, cLen));
     return true;
   }
 
-  /** Grows the memory to hold `bytes`; false when that would pass its maximum. */
-  private reserve(bytes: number): boolean {
-    if (bytes <= this.heap.byteLength) return true;
-    const { memory } = this.kernels;
-    const have = memory.buffer.byteLength;
-    if (bytes > have) {
-      const pages = Math.ceil((bytes - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) return false;
-      memory.grow(pages);
+  /** A view of n floats at byte address p of the memory. */
+  private viewAt(p: number, n: number): Float32Array {
+    return new Float32Array(this.kernels.memory.buffer, p, n);
+  }
+
+  /** The scratch region, at least `bytes` long (null when the memory cannot hold it). */
+  private scratchOf(bytes: number): Float32Array | null {
+    if (this.scratch.byteLength < bytes) {
+      const grown = this.memory.alloc(Math.max(bytes, 2 * this.scratch.byteLength) / 4);
+      if (!grown) return null;
+      this.scratch = grown;
     }
-    // A shared memory never detaches old views; a new one just sees the grown length.
-    this.heap = new Float32Array(memory.buffer);
-    return true;
+    return this.scratch;
   }
 
   private call(op: number, a: KernelArgs): void {
@@ -302,4 +324,23 @@ export function kernelInfo(): KernelInfo {
     helpers: wasm ? wasm.helpers : 0,
     reason: wasm ? null : enabled ? unavailableReason : 'disabled by setKernelBackend',
   };
+}
+
+/**
+ * A zero-filled Float32Array of n elements in the kernels' shared memory when the kernels
+ * load (the kernels then read and write it in place: see kernel-memory.ts for the one rule
+ * that comes with it), else on the JavaScript heap. Either way an ordinary Float32Array.
+ */
+export function kernelFloats(n: number): Float32Array {
+  return loaded()?.memory.alloc(n) ?? new Float32Array(n);
+}
+
+/**
+ * The loaded kernels' exports and their memory's allocator, when the kernels are loaded
+ * and enabled (setKernelBackend); null otherwise, and callers then run their TypeScript
+ * loops.
+ */
+export function activeKernels(): { exports: Record<string, unknown>; memory: KernelMemory } | null {
+  const wasm = activeWasmGemm();
+  return wasm ? { exports: wasm.exports, memory: wasm.memory } : null;
 }

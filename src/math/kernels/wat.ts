@@ -1,3 +1,5 @@
+import { elementwiseWat } from './wat-elementwise.js';
+import { taggingWat } from './wat-tagging.js';
 import { BC_ROWS, BC_VECS, MAX_PAGES, NT_COL_BLOCK, NT_COLS, NT_ROWS } from './tiles.js';
 
 
@@ -345,7 +347,11 @@ function bcFunction(c: Code, layout: Layout): void {
   c.close();
 }
 
-/** The whole module: imports the shared memory (env.memory), exports gemm_nt, gemm_nn and gemm_tn. */
+/**
+ * The whole module: imports the shared memory (env.memory), exports gemm_nt, gemm_nn and
+ * gemm_tn, the element-wise kernels of a training step (wat-elementwise.ts) and the
+ * tagging kernels (wat-tagging.ts).
+ */
 export function kernelsWat(sizes: TileSizes = TILES): string {
   tiles = sizes;
   labels = 0;
@@ -355,6 +361,8 @@ export function kernelsWat(sizes: TileSizes = TILES): string {
   ntFunction(c);
   bcFunction(c, 'nn');
   bcFunction(c, 'tn');
+  c.line(elementwiseWat());
+  c.line(taggingWat());
   c.close();
   return c.toString() + '\n';
 }

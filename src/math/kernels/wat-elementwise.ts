@@ -1,0 +1,190 @@
+/**
+ * WebAssembly text of the element-wise kernels of a training step: the Adam and AdaGrad
+ * updates, the L2 penalty with its gradient, and the Bernoulli draws of a dropout mask.
+ * Part of the module kernelsWat() builds (see wat.ts).
+ *
+ * Bitwise contract: each kernel computes exactly what its TypeScript counterpart computes
+ * for float32 arrays (src/optim/adam.ts, adagrad.ts, objective/regularization.ts,
+ * Rng.fillBernoulli), so training gives the same numbers with or without the kernels.
+ * The optimisers run in float32 arithmetic (f32x4 here, Math.fround after every operation
+ * there: a float64 operation on float32 operands rounded to float32 is the float32
+ * operation). The penalty's gradient is computed in float64 and rounded once, on f64x2
+ * lanes (float32 loads promoted, results demoted) as the TypeScript loop does it; its sum
+ * runs in the four lanes the TypeScript side also uses. IEEE arithmetic rounds a SIMD lane
+ * exactly as it rounds a scalar.
+ *
+ * Pointers are byte addresses in the shared memory; counts are in elements.
+ */
+
+/** f32x4 → its two f64x2 halves, and back. */
+const low = (v: string): string => `(f64x2.promote_low_f32x4 ${v})`;
+const high = (v: string): string => `(f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${v} ${v}))`;
+const join = (lo: string, hi: string): string =>
+  `(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero ${lo}) (f32x4.demote_f64x2_zero ${hi}))`;
+const loadF64 = (p: string): string => `(f64.promote_f32 (f32.load ${p}))`;
+const storeF32 = (p: string, value: string): string => `(f32.store ${p} (f32.demote_f64 ${value}))`;
+
+/**
+ * A loop over n elements: `quad` handles four at byte offset $o of every array (while
+ * 4 remain), then `between` once, then `single` one at a time. Both see $o; the arrays'
+ * pointers stay fixed.
+ */
+function elementLoop(name: string, quad: string, single: string, between = ''): string {
+  return `
+    (local.set $o (i32.const 0))
+    (local.set $end4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $${name}_q_done
+      (loop $${name}_q
+        (br_if $${name}_q_done (i32.ge_u (local.get $o) (local.get $end4)))
+        ${quad}
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $${name}_q)))
+    ${between}
+    (block $${name}_s_done
+      (loop $${name}_s
+        (br_if $${name}_s_done (i32.ge_u (local.get $o) (local.get $end)))
+        ${single}
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $${name}_s)))`;
+}
+
+const at = (p: string): string => `(i32.add (local.get $${p}) (local.get $o))`;
+
+/**
+ * adam(pθ, pg, pm, pv, n, β1, β2, stepSize, ε̂) in float32 arithmetic, as PyTorch's Adam
+ * computes it (every operation rounded to float32; the constants given as float32):
+ *   m ← β1·m + (1−β1)·g;  v ← β2·v + ((1−β2)·g)·g;  θ ← θ − (stepSize·m)/(√v + ε̂)
+ * adam.ts's float32 loop rounds every operation with Math.fround, which gives the same bits.
+ */
+function adam(): string {
+  const quad = `
+        (local.set $g4 (v128.load ${at('pg')}))
+        (local.set $m4 (f32x4.add (f32x4.mul (local.get $vb1) (v128.load ${at('pm')})) (f32x4.mul (local.get $vc1) (local.get $g4))))
+        (local.set $v4 (f32x4.add (f32x4.mul (local.get $vb2) (v128.load ${at('pv')})) (f32x4.mul (f32x4.mul (local.get $vc2) (local.get $g4)) (local.get $g4))))
+        (v128.store ${at('pm')} (local.get $m4))
+        (v128.store ${at('pv')} (local.get $v4))
+        (v128.store ${at('pt')} (f32x4.sub (v128.load ${at('pt')})
+          (f32x4.div (f32x4.mul (local.get $vstep) (local.get $m4)) (f32x4.add (f32x4.sqrt (local.get $v4)) (local.get $veps)))))`;
+  const single = `
+        (local.set $g (f32.load ${at('pg')}))
+        (local.set $m (f32.add (f32.mul (local.get $b1) (f32.load ${at('pm')})) (f32.mul (local.get $c1) (local.get $g))))
+        (local.set $v (f32.add (f32.mul (local.get $b2) (f32.load ${at('pv')})) (f32.mul (f32.mul (local.get $c2) (local.get $g)) (local.get $g))))
+        (f32.store ${at('pm')} (local.get $m))
+        (f32.store ${at('pv')} (local.get $v))
+        (f32.store ${at('pt')} (f32.sub (f32.load ${at('pt')})
+          (f32.div (f32.mul (local.get $step) (local.get $m)) (f32.add (f32.sqrt (local.get $v)) (local.get $eps)))))`;
+  return `
+  (func (export "adam") (param $pt i32) (param $pg i32) (param $pm i32) (param $pv i32) (param $n i32)
+      (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $step f32) (param $eps f32)
+    (local $o i32) (local $end4 i32) (local $end i32) (local $g f32) (local $m f32) (local $v f32)
+    (local $vb1 v128) (local $vb2 v128) (local $vc1 v128) (local $vc2 v128) (local $vstep v128) (local $veps v128)
+    (local $g4 v128) (local $m4 v128) (local $v4 v128)
+    (local.set $vb1 (f32x4.splat (local.get $b1)))
+    (local.set $vb2 (f32x4.splat (local.get $b2)))
+    (local.set $vc1 (f32x4.splat (local.get $c1)))
+    (local.set $vc2 (f32x4.splat (local.get $c2)))
+    (local.set $vstep (f32x4.splat (local.get $step)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    ${elementLoop('adam', quad, single)})`;
+}
+
+/**
+ * adagrad(pθ, pg, pG, n, α, ε) in float32 arithmetic: G ← G + g·g;  θ ← θ − (α·g)/(√G + ε),
+ * as adagrad.ts's float32 loop computes it.
+ */
+function adagrad(): string {
+  const quad = `
+        (local.set $g4 (v128.load ${at('pg')}))
+        (local.set $s4 (f32x4.add (v128.load ${at('ps')}) (f32x4.mul (local.get $g4) (local.get $g4))))
+        (v128.store ${at('ps')} (local.get $s4))
+        (v128.store ${at('pt')} (f32x4.sub (v128.load ${at('pt')})
+          (f32x4.div (f32x4.mul (local.get $valpha) (local.get $g4)) (f32x4.add (f32x4.sqrt (local.get $s4)) (local.get $veps)))))`;
+  const single = `
+        (local.set $g (f32.load ${at('pg')}))
+        (local.set $s (f32.add (f32.load ${at('ps')}) (f32.mul (local.get $g) (local.get $g))))
+        (f32.store ${at('ps')} (local.get $s))
+        (f32.store ${at('pt')} (f32.sub (f32.load ${at('pt')})
+          (f32.div (f32.mul (local.get $alpha) (local.get $g)) (f32.add (f32.sqrt (local.get $s)) (local.get $eps)))))`;
+  return `
+  (func (export "adagrad") (param $pt i32) (param $pg i32) (param $ps i32) (param $n i32) (param $alpha f32) (param $eps f32)
+    (local $o i32) (local $end4 i32) (local $end i32) (local $g f32) (local $s f32)
+    (local $valpha v128) (local $veps v128) (local $g4 v128) (local $s4 v128)
+    (local.set $valpha (f32x4.splat (local.get $alpha)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    ${elementLoop('adagrad', quad, single)})`;
+}
+
+/**
+ * l2_grad(pθ, pg, n, twoL2) → Σθ²: g ← g + twoL2·θ for each i, and the sum of squares in
+ * four lanes (element i in lane i mod 4), returned as (s0 + s2) + (s1 + s3) plus the
+ * n mod 4 last squares in order; squaresWithGrad sums in the same order.
+ */
+function l2Grad(): string {
+  const half = (part: (v: string) => string): string => `
+        (local.set $x ${part('(local.get $t4)')})
+        (local.set $y ${part('(local.get $g4)')})
+        (local.set $acc${part === low ? 'L' : 'H'} (f64x2.add (local.get $acc${part === low ? 'L' : 'H'}) (f64x2.mul (local.get $x) (local.get $x))))
+        (local.set $${part === low ? 'gL' : 'gH'} (f64x2.add (local.get $y) (f64x2.mul (local.get $vk) (local.get $x))))`;
+  const quad = `
+        (local.set $t4 (v128.load ${at('pt')}))
+        (local.set $g4 (v128.load ${at('pg')}))
+        ${half(low)}
+        ${half(high)}
+        (v128.store ${at('pg')} ${join('(local.get $gL)', '(local.get $gH)')})`;
+  const single = `
+        (local.set $v ${loadF64(at('pt'))})
+        (local.set $tail (f64.add (local.get $tail) (f64.mul (local.get $v) (local.get $v))))
+        ${storeF32(at('pg'), `(f64.add ${loadF64(at('pg'))} (f64.mul (local.get $twoL2) (local.get $v)))`)}`;
+  return `
+  (func (export "l2_grad") (param $pt i32) (param $pg i32) (param $n i32) (param $twoL2 f64) (result f64)
+    (local $o i32) (local $end4 i32) (local $end i32) (local $v f64) (local $tail f64)
+    (local $vk v128) (local $t4 v128) (local $g4 v128) (local $x v128) (local $y v128)
+    (local $accL v128) (local $accH v128) (local $gL v128) (local $gH v128)
+    (local.set $vk (f64x2.splat (local.get $twoL2)))
+    (local.set $accL (v128.const f64x2 0 0))
+    (local.set $accH (v128.const f64x2 0 0))
+    ${elementLoop('l2', quad, single, `
+    (local.set $accL (f64x2.add (local.get $accL) (local.get $accH)))
+    (local.set $tail (f64.add (f64x2.extract_lane 0 (local.get $accL)) (f64x2.extract_lane 1 (local.get $accL))))`)}
+    (local.get $tail))`;
+}
+
+/**
+ * bernoulli(pOut, n, limit, hit, miss, pState): out[i] = (u < limit ? hit : miss) for the
+ * next n words u (unsigned) of the xoshiro128** generator whose four state words are at
+ * pState (read, advanced, written back): Rng.fillBernoulli with limit = keep·2³².
+ */
+function bernoulli(): string {
+  return `
+  (func (export "bernoulli") (param $po i32) (param $n i32) (param $limit f64) (param $hit f32) (param $miss f32) (param $ps i32)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $u i32) (local $t i32) (local $end i32)
+    (local.set $s0 (i32.load (local.get $ps)))
+    (local.set $s1 (i32.load offset=4 (local.get $ps)))
+    (local.set $s2 (i32.load offset=8 (local.get $ps)))
+    (local.set $s3 (i32.load offset=12 (local.get $ps)))
+    (local.set $end (i32.add (local.get $po) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $draw
+        (br_if $done (i32.ge_u (local.get $po) (local.get $end)))
+        (local.set $u (i32.mul (i32.rotl (i32.mul (local.get $s1) (i32.const 5)) (i32.const 7)) (i32.const 9)))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        (f32.store (local.get $po)
+          (select (local.get $hit) (local.get $miss) (f64.lt (f64.convert_i32_u (local.get $u)) (local.get $limit))))
+        (local.set $po (i32.add (local.get $po) (i32.const 4)))
+        (br $draw)))
+    (i32.store (local.get $ps) (local.get $s0))
+    (i32.store offset=4 (local.get $ps) (local.get $s1))
+    (i32.store offset=8 (local.get $ps) (local.get $s2))
+    (i32.store offset=12 (local.get $ps) (local.get $s3)))`;
+}
+
+export function elementwiseWat(): string {
+  return [adam(), adagrad(), l2Grad(), bernoulli()].join('\n');
+}

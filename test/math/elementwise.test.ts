@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { elementwiseKernels } from '../../src/math/kernels/elementwise.js';
+import { kernelFloats } from '../../src/math/kernels/wasm-gemm.js';
+import { setKernelBackend } from '../../src/math/gemm.js';
+import { Rng } from '../../src/math/random.js';
+import { createTable, SparseRowGrad } from '../../src/model/embedding.js';
+import { WindowScorer } from '../../src/model/window-scorer.js';
+import { getActivation } from '../../src/math/activations.js';
+import { Regularizer } from '../../src/objective/regularization.js';
+import { createOptimizer, type OptimizerOptions, type ParameterGroups } from '../../src/optim/index.js';
+
+/**
+ * The element-wise kernels of a training step (wat-elementwise.ts) against the TypeScript
+ * loops they replace: bit for bit, on sizes with every remainder mod 4. The TypeScript
+ * side runs on heap arrays (or with the kernels switched off), the kernels on arrays in
+ * their memory.
+ */
+
+const SIZES = [0, 1, 2, 3, 4, 5, 7, 8, 50, 301];
+const BASE: OptimizerOptions = { name: 'adam', mu: 0.9, nesterov: false, decay: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+afterEach(() => setKernelBackend('wasm'));
+
+function filled(n: number, rng: Rng, scale: number, inKernels: boolean): Float32Array {
+  const a = inKernels ? kernelFloats(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.range(-scale, scale);
+  return a;
+}
+
+/** One dense segment of n values and a 13×5 table, in kernel memory or on the heap, the same numbers either way. */
+function problem(n: number, inKernels: boolean): { groups: ParameterGroups; theta: Float32Array; table: Float32Array; rows: SparseRowGrad } {
+  const rng = new Rng(n + 17);
+  const theta = filled(n, rng, 1, inKernels);
+  const grad = filled(n, rng, 0, inKernels);
+  const words = createTable('word', 13, 5, 'float32', true);
+  const table = inKernels ? (words.data as Float32Array) : new Float32Array(words.data.length);
+  for (let i = 0; i < table.length; i++) table[i] = rng.range(-1, 1);
+  const tableRef = { ...words, data: table };
+  const rows = new SparseRowGrad(tableRef, 2);
+  if (!inKernels) rows.grad = new Float32Array(rows.grad.length);
+  return { groups: { dense: [{ name: 'theta', values: theta, grad, lrScale: 0.5 }], tables: [rows] }, theta, table, rows };
+}
+
+function runSteps(name: 'adam' | 'adagrad', n: number, inKernels: boolean): { theta: Float32Array; table: Float32Array; state: Record<string, Float32Array> } {
+  const p = problem(n, inKernels);
+  const optimizer = createOptimizer(p.groups, { ...BASE, name });
+  const rng = new Rng(99);
+  const source = new Float32Array(5);
+  for (let step = 0; step < 7; step++) {
+    const grad = p.groups.dense[0].grad;
+    for (let i = 0; i < n; i++) grad[i] = rng.range(-2, 2) * (i % 9 === 8 ? 0 : 1);
+    p.rows.clear();
+    for (let r = 0; r < 3; r++) {
+      for (let e = 0; e < 5; e++) source[e] = rng.range(-1, 1);
+      p.rows.add(rng.int(13), source, 0);
+    }
+    optimizer.step(0.01 * (step + 1));
+  }
+  const state: Record<string, Float32Array> = {};
+  for (const [key, array] of Object.entries(optimizer.exportState().tensors)) state[key] = array as Float32Array;
+  return { theta: Float32Array.from(p.theta), table: Float32Array.from(p.table), state };
+}
+
+describe('element-wise kernels', () => {
+  it('load with the other kernels', () => {
+    expect(elementwiseKernels()).not.toBeNull();
+  });
+
+  for (const name of ['adam', 'adagrad'] as const) {
+    it(`${name}: float32 update in kernel memory gives the TypeScript loop's bits (dense and sparse rows, every n mod 4)`, () => {
+      for (const n of SIZES) {
+        const heap = runSteps(name, n, false);
+        const wasm = runSteps(name, n, true);
+        expect(wasm.theta).toEqual(heap.theta);
+        expect(wasm.table).toEqual(heap.table);
+        expect(Object.keys(wasm.state).sort()).toEqual(Object.keys(heap.state).sort());
+        for (const key of Object.keys(heap.state)) expect(wasm.state[key]).toEqual(heap.state[key]);
+        // Not a no-op: the parameters moved.
+        if (n > 0) expect(wasm.theta).not.toEqual(problem(n, false).theta);
+      }
+    });
+  }
+
+  it('adam in float32 stays within float32 rounding of the float64 update', () => {
+    const run = (dtype: 'float32' | 'float64'): number[] => {
+      const values = dtype === 'float32' ? kernelFloats(6) : new Float64Array(6);
+      const grad = dtype === 'float32' ? kernelFloats(6) : new Float64Array(6);
+      values.set([1, -2, 0.5, 3, -0.25, 0]);
+      const opt = createOptimizer({ dense: [{ name: 'w', values, grad, lrScale: 1 }], tables: [] }, BASE);
+      for (let t = 0; t < 20; t++) {
+        grad.set([Math.sin(t), Math.cos(t), 0.1 * t, -1, 2, 1e-3]);
+        opt.step(0.05);
+      }
+      return Array.from(values);
+    };
+    const single = run('float32');
+    const double = run('float64');
+    single.forEach((v, i) => expect(Math.abs(v - double[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(double[i]))));
+  });
+
+  it('L2 penalty and gradient: the kernel and the TypeScript loop give the same bits', () => {
+    for (const kernels of [true, false]) {
+      const results: { penalty: number; gW: Float32Array; gU: Float32Array }[] = [];
+      for (const backend of ['wasm', 'plain'] as const) {
+        setKernelBackend(backend);
+        const words = createTable('word', 10, 5, 'float32', true);
+        const model = new WindowScorer({ positions: 3, tables: [words], hidden: 13, labels: 7, activation: getActivation('tanh'), dropout: 0, dtype: 'float32' });
+        model.params.data.forEach((_, i, a) => (a[i] = Math.sin(i * 0.37) * 0.3));
+        model.grads.data.forEach((_, i, a) => (a[i] = Math.cos(i * 0.11) * 1e-3));
+        const penalty = new Regularizer({ l2: 3e-4, l1: 0, l2_embeddings: kernels, l1_embeddings: false }).apply(model, true);
+        results.push({ penalty, gW: Float32Array.from(model.grads.W), gU: Float32Array.from(model.grads.U) });
+      }
+      expect(results[0].penalty).toBe(results[1].penalty);
+      expect(results[0].gW).toEqual(results[1].gW);
+      expect(results[0].gU).toEqual(results[1].gU);
+    }
+  });
+
+  it('Bernoulli masks: the kernel draws what Rng.fillBernoulli draws, and leaves the generator in the same state', () => {
+    for (const keep of [0.5, 0.3, 0.999, 1, 0]) {
+      for (const n of [...SIZES, 9600]) {
+        const heapRng = new Rng(1234);
+        const kernelRng = new Rng(1234);
+        const heap = new Float32Array(n);
+        const inKernels = kernelFloats(n);
+        heapRng.fillBernoulli(heap, n, keep, 1 / keep, 0);
+        kernelRng.fillBernoulli(inKernels, n, keep, 1 / keep, 0);
+        expect(inKernels).toEqual(heap);
+        expect(kernelRng.getState()).toEqual(heapRng.getState());
+        expect(kernelRng.nextUint32()).toBe(heapRng.nextUint32());
+      }
+    }
+    // And the draws are the one-at-a-time uniform() < keep decisions.
+    const rng = new Rng(5);
+    const mask = kernelFloats(1000);
+    rng.fillBernoulli(mask, 1000, 0.7, 2, -1);
+    const again = new Rng(5);
+    for (let i = 0; i < 1000; i++) expect(mask[i]).toBe(again.uniform() < 0.7 ? 2 : -1);
+  });
+});
