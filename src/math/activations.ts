@@ -1,4 +1,10 @@
+import { tanhInKernels } from './kernels/elementwise.js';
 import type { FloatArray } from './matrix.js';
+import * as TANH from './tanh-constants.js';
+
+// Copied into module constants: an imported binding can compile to a property read of the
+// other module (under tsx, through a getter), which costs tanhForFloat32 an order of magnitude.
+const { E2, E3, E4, E5, E6, E7, EIGHT_OVER_LN2, LN2_8_HI, LN2_8_LO, POW2_EIGHTHS, T3, T5, T7, T9, TANH_MARGIN, TANH_ONE, TANH_SERIES_BELOW } = TANH;
 
 /**
  * Each activation f with its derivative, side by side. `backward` multiplies the
@@ -34,15 +40,6 @@ const sigmoid: Activation = {
   kinks: [],
 };
 
-// e^t = 2^(k/8)·e^r with k = round(8t/ln 2), |r| ≤ ln 2/16 (Cody–Waite split of ln 2/8, from
-// fdlibm's ln 2), for 2^(k/8) a table lookup over t < 40.
-const EIGHT_OVER_LN2 = 8 / Math.LN2;
-const LN2_8_HI = 6.93147180369123816490e-1 / 8;
-const LN2_8_LO = 1.90821492927058770002e-10 / 8;
-const POW2_EIGHTHS = Float64Array.from({ length: 480 }, (_, k) => 2 ** (k / 8));
-/** Relative half-width of the interval that surely holds both this estimate and Math.tanh's value. */
-const TANH_MARGIN = 2 ** -36;
-
 /**
  * A double y with Math.fround(y) === Math.fround(Math.tanh(x)), for every x: what a
  * Float32Array stores is bit for bit what `a[i] = Math.tanh(z[i])` stores, at a fraction of
@@ -60,19 +57,19 @@ const TANH_MARGIN = 2 ** -36;
 export function tanhForFloat32(x: number): number {
   const a = Math.abs(x);
   let y: number;
-  if (a < 0.0625) {
+  if (a < TANH_SERIES_BELOW) {
     if (a === 0) return x; // ±0, sign kept
     const a2 = x * x;
-    y = x + x * a2 * (-1 / 3 + a2 * (2 / 15 + a2 * (-17 / 315 + a2 * (62 / 2835))));
-  } else if (a < 20) {
+    y = x + x * a2 * (T3 + a2 * (T5 + a2 * (T7 + a2 * T9)));
+  } else if (a < TANH_ONE) {
     const t = a + a;
     const k = (t * EIGHT_OVER_LN2 + 0.5) | 0;
     const r = t - k * LN2_8_HI - k * LN2_8_LO;
     const r2 = r * r;
-    const p = 1 + r + r2 * (1 / 2 + r * (1 / 6) + r2 * (1 / 24 + r * (1 / 120) + r2 * (1 / 720 + r * (1 / 5040))));
+    const p = 1 + r + r2 * (E2 + r * E3 + r2 * (E4 + r * E5 + r2 * (E6 + r * E7)));
     y = 1 - 2 / (p * POW2_EIGHTHS[k] + 1);
     if (x < 0) y = -y;
-  } else if (a >= 20) {
+  } else if (a >= TANH_ONE) {
     return x < 0 ? -1 : 1;
   } else {
     return Math.tanh(x); // NaN
@@ -86,6 +83,8 @@ const tanh: Activation = {
   forward(a, z, n) {
     // Into float32 storage the fast path stores the very same float32 as Math.tanh would
     // (see tanhForFloat32); float64 storage (gradcheck) keeps Math.tanh itself.
+    // On the SIMD kernel (the same bits) when both arrays live in the kernels' memory.
+    if (a instanceof Float32Array && z instanceof Float32Array && tanhInKernels(a, z, n)) return;
     if (a instanceof Float32Array) for (let i = 0; i < n; i++) a[i] = tanhForFloat32(z[i]);
     else for (let i = 0; i < n; i++) a[i] = Math.tanh(z[i]);
   },

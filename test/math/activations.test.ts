@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { tanhInKernels } from '../../src/math/kernels/elementwise.js';
+import { kernelFloats } from '../../src/math/kernels/wasm-gemm.js';
 import { ACTIVATION_NAMES, ACTIVATIONS, getActivation, tanhForFloat32, type Activation } from '../../src/math/activations.js';
 
 function fwd(act: Activation, zs: number[]): number[] {
@@ -206,6 +208,36 @@ describe('tanh into float32 storage', () => {
     }
     expect(checked).toBeGreaterThan(2_000_000);
     expect(mismatches).toBe(0);
+  });
+
+  it('the SIMD kernel stores Math.fround(Math.tanh(x)) for a sweep of float32 inputs, the edges and NaN, at every length', () => {
+    // The same sweep in kernel memory (1 in 997 float32 with |x| < 32, both signs), then the edges.
+    const inputs: number[] = [];
+    const f = new Float32Array(1);
+    const bits = new Uint32Array(f.buffer);
+    for (let b = 0; b < 0x42000000; b += 997) {
+      for (const sign of [0, 0x80000000]) {
+        bits[0] = (b | sign) >>> 0;
+        inputs.push(f[0]);
+      }
+    }
+    inputs.push(0, -0, 1e-40, -1e-45, 2 ** -30, 0.0625, -0.0625, 0.06249999, 9, 9.1, 19.99, 20, -20, 1e30, Infinity, -Infinity, NaN);
+    const z = kernelFloats(inputs.length);
+    z.set(inputs);
+    const a = kernelFloats(inputs.length);
+    expect(tanhInKernels(a, z, z.length)).toBe(true);
+    let mismatches = 0;
+    for (let i = 0; i < z.length; i++) if (!Object.is(a[i], Math.fround(Math.tanh(z[i])))) mismatches++;
+    expect(z.length).toBeGreaterThan(2_000_000);
+    expect(mismatches).toBe(0);
+    // Odd lengths end with a single element; the rest of the output is not touched.
+    for (const n of [0, 1, 2, 3, 5]) {
+      const out = kernelFloats(8).fill(7);
+      const zs = kernelFloats(8);
+      zs.set([0.3, -2, NaN, 25, -0, 0.01, 1, 1]);
+      tanhInKernels(out, zs, n);
+      for (let i = 0; i < 8; i++) expect(Object.is(out[i], i < n ? Math.fround(Math.tanh(zs[i])) : 7)).toBe(true);
+    }
   });
 
   it('matches Math.tanh at the edges: ±0, tiny, large, infinities, NaN', () => {

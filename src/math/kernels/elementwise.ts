@@ -1,5 +1,6 @@
 import { exportedFunction } from './module.js';
-import { activeKernels } from './wasm-gemm.js';
+import { POW2_EIGHTHS } from '../tanh-constants.js';
+import { activeKernels, kernelFloats } from './wasm-gemm.js';
 import type { KernelMemory } from './kernel-memory.js';
 
 /**
@@ -16,6 +17,8 @@ export interface ElementwiseKernels {
   /** Adds twoL2·θ into the gradient; returns Σθ² (summed as squaresWithGrad sums). */
   l2_grad(pTheta: number, pGrad: number, n: number, twoL2: number): number;
   bernoulli(pOut: number, n: number, limit: number, hit: number, miss: number, pState: number): void;
+  /** out = float32 tanh of in (n values); returns how many indices it listed at pFix for Math.tanh. */
+  tanh_f32(pOut: number, pIn: number, n: number, pTable: number, pFix: number): number;
 }
 
 let cached: { exports: Record<string, unknown>; kernels: ElementwiseKernels } | null = null;
@@ -34,8 +37,46 @@ export function elementwiseKernels(): ElementwiseKernels | null {
         adagrad: exportedFunction(e, 'adagrad'),
         l2_grad: exportedFunction(e, 'l2_grad'),
         bernoulli: exportedFunction(e, 'bernoulli'),
+        tanh_f32: exportedFunction(e, 'tanh_f32'),
       },
     };
   }
   return cached.kernels;
+}
+
+/**
+ * Scratch in the kernels' memory for tanh_f32: the 2^(k/8) table and the list of indices
+ * to redo with Math.tanh (as long as the longest input so far). The parent views are held
+ * here, so the blocks stay allocated (kernel-memory.ts).
+ */
+let tanhScratch: { memory: KernelMemory; table: Float32Array; fix: Float32Array; fixIndices: Int32Array } | null = null;
+
+/**
+ * a[i] = Math.fround(Math.tanh(z[i])) for i < n on the kernel, when both arrays live in the
+ * kernels' memory; false, having done nothing, otherwise. Bit for bit what the TypeScript
+ * loop over tanhForFloat32 stores.
+ */
+export function tanhInKernels(a: Float32Array, z: Float32Array, n: number): boolean {
+  const kernels = elementwiseKernels();
+  if (!kernels) return false;
+  const { memory } = kernels;
+  const pOut = memory.pointer(a);
+  const pIn = memory.pointer(z);
+  if (pOut < 0 || pIn < 0) return false;
+  if (tanhScratch?.memory !== memory || tanhScratch.fixIndices.length < n) {
+    const table = tanhScratch?.memory === memory ? tanhScratch.table : kernelFloats(2 * POW2_EIGHTHS.length);
+    new Float64Array(table.buffer, table.byteOffset, POW2_EIGHTHS.length).set(POW2_EIGHTHS);
+    const fix = kernelFloats(Math.max(n, 1024));
+    tanhScratch = { memory, table, fix, fixIndices: new Int32Array(fix.buffer, fix.byteOffset, fix.length) };
+  }
+  const { table, fix, fixIndices } = tanhScratch;
+  const pTable = memory.pointer(table);
+  const pFix = memory.pointer(fix);
+  if (pTable < 0 || pFix < 0) return false;
+  const count = kernels.tanh_f32(pOut, pIn, n, pTable, pFix);
+  for (let f = 0; f < count; f++) {
+    const i = fixIndices[f];
+    a[i] = Math.tanh(z[i]);
+  }
+  return true;
 }
