@@ -161,7 +161,14 @@ function l2Grad(): string {
 function bernoulli(): string {
   return `
   (func (export "bernoulli") (param $po i32) (param $n i32) (param $limit f64) (param $hit f32) (param $miss f32) (param $ps i32)
-    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $u i32) (local $t i32) (local $end i32)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $u i32) (local $t i32) (local $end i32) (local $below i64)
+    (local $hitBits i32) (local $missBits i32)
+    ;; The decision is random by design, so a branch on it is mispredicted half the time:
+    ;; u < limit is tested as u < ⌈limit⌉ on integers (exact for a whole u), and the float32
+    ;; stored is chosen by its bits, so that both compile to conditional moves.
+    (local.set $below (i64.trunc_sat_f64_u (f64.ceil (local.get $limit))))
+    (local.set $hitBits (i32.reinterpret_f32 (local.get $hit)))
+    (local.set $missBits (i32.reinterpret_f32 (local.get $miss)))
     (local.set $s0 (i32.load (local.get $ps)))
     (local.set $s1 (i32.load offset=4 (local.get $ps)))
     (local.set $s2 (i32.load offset=8 (local.get $ps)))
@@ -178,8 +185,8 @@ function bernoulli(): string {
         (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
         (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
         (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
-        (f32.store (local.get $po)
-          (select (local.get $hit) (local.get $miss) (f64.lt (f64.convert_i32_u (local.get $u)) (local.get $limit))))
+        (i32.store (local.get $po)
+          (select (local.get $hitBits) (local.get $missBits) (i64.lt_u (i64.extend_i32_u (local.get $u)) (local.get $below))))
         (local.set $po (i32.add (local.get $po) (i32.const 4)))
         (br $draw)))
     (i32.store (local.get $ps) (local.get $s0))
