@@ -1,4 +1,4 @@
-import { tanhInKernels } from './kernels/elementwise.js';
+import { tanhBackwardInKernels, tanhInKernels } from './kernels/elementwise.js';
 import type { FloatArray } from './matrix.js';
 import * as TANH from './tanh-constants.js';
 
@@ -89,6 +89,7 @@ const tanh: Activation = {
     else for (let i = 0; i < n; i++) a[i] = Math.tanh(z[i]);
   },
   backward(grad, _z, a, n) {
+    if (grad instanceof Float32Array && a instanceof Float32Array && tanhBackwardInKernels(grad, a, n)) return;
     for (let i = 0; i < n; i++) grad[i] *= 1 - a[i] * a[i];
   },
   kinks: [],

@@ -1,3 +1,4 @@
+import { columnSumsInKernels } from './kernels/elementwise.js';
 import { activeWasmGemm } from './kernels/wasm-gemm.js';
 import type { FloatArray } from './matrix.js';
 
@@ -147,6 +148,7 @@ export function addRowVector(out: FloatArray, bias: FloatArray, rows: number, co
 
 /** out[j] += Σ_r M[r, j]: the gradient of a bias broadcast over rows. */
 export function addColumnSums(out: FloatArray, m: FloatArray, rows: number, cols: number): void {
+  if (out instanceof Float32Array && m instanceof Float32Array && columnSumsInKernels(out, m, rows, cols)) return;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let j = 0; j < cols; j++) out[j] += m[o + j];

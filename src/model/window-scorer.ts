@@ -1,4 +1,5 @@
 import type { Activation } from '../math/activations.js';
+import { multiplyInKernels } from '../math/kernels/elementwise.js';
 import { addColumnSums, affine, gemm } from '../math/gemm.js';
 import { allocateForKernels, type DTypeName, type FloatArray } from '../math/matrix.js';
 import type { Rng } from '../math/random.js';
@@ -158,7 +159,7 @@ export class WindowScorer {
     this.inputDroppedOut = train && this.inputDropout > 0;
     if (this.inputDroppedOut) {
       const inputMask = this.ws.inputMask;
-      for (let i = 0; i < B * D; i++) X[i] *= inputMask[i];
+      multiply(X, X, inputMask, B * D);
     }
     const input = this.preprocessing ? this.ws.Xp : X;
     if (this.preprocessing) preprocessForward(this.preprocessing, X, input, B, this.ws.scratch);
@@ -169,7 +170,7 @@ export class WindowScorer {
     let Ad = A;
     if (this.droppedOut) {
       Ad = this.ws.Ad;
-      for (let i = 0; i < B * H; i++) Ad[i] = A[i] * mask[i];
+      multiply(Ad, A, mask, B * H);
     }
     affine(B, K, H, Ad, U, c, S);
     return S.subarray(0, B * K);
@@ -190,7 +191,7 @@ export class WindowScorer {
     addColumnSums(g.c, dS, B, K);
     gemm(false, false, B, H, K, 1, dS, this.params.U, 0, dA);
     // Dropped units pass no gradient; kept ones carry the same 1/(1−p) scale as forward.
-    if (this.droppedOut) for (let i = 0; i < B * H; i++) dA[i] *= mask[i];
+    if (this.droppedOut) multiply(dA, dA, mask, B * H);
     // a = f(z):  ∂z = ∂a ⊙ f′(z)
     this.activation.backward(dA, Z, A, B * H);
     // z = W·x + b:  ∂W = ∂zᵀ·x (H×D), ∂b = Σ_b ∂z, ∂x = ∂z·W (B×D)
@@ -206,8 +207,7 @@ export class WindowScorer {
       gemm(false, false, B, D, H, 1, dA, this.params.W, 0, dX);
     }
     if (this.inputDroppedOut) {
-      const inputMask = this.ws.inputMask;
-      for (let i = 0; i < B * D; i++) dX[i] *= inputMask[i];
+      multiply(dX, dX, this.ws.inputMask, B * D);
     }
     this.scatter(dX, ids, B);
   }
@@ -274,6 +274,12 @@ export class WindowScorer {
       dX: allocateForKernels(dtype, B * D),
     };
   }
+}
+
+/** out[i] = a[i]·b[i] for i < n (out may be a or b): on the kernel when the arrays live in its memory. */
+function multiply(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void {
+  if (out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array && multiplyInKernels(out, a, b, n)) return;
+  for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
 }
 
 /** Inverted dropout: each entry kept with probability 1−p and then scaled by 1/(1−p), else 0. */

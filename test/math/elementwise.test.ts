@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { elementwiseKernels } from '../../src/math/kernels/elementwise.js';
+import { columnSumsInKernels, elementwiseKernels, multiplyInKernels, tanhBackwardInKernels } from '../../src/math/kernels/elementwise.js';
 import { kernelFloats } from '../../src/math/kernels/wasm-gemm.js';
 import { setKernelBackend } from '../../src/math/gemm.js';
 import { Rng } from '../../src/math/random.js';
@@ -136,5 +136,35 @@ describe('element-wise kernels', () => {
     rng.fillBernoulli(mask, 1000, 0.7, 2, -1);
     const again = new Rng(5);
     for (let i = 0; i < 1000; i++) expect(mask[i]).toBe(again.uniform() < 0.7 ? 2 : -1);
+  });
+
+  it('mul, tanh backward and column sums: the kernels give the TypeScript loops\' bits, in place too', () => {
+    const rng = new Rng(7);
+    for (const n of SIZES) {
+      const a = filled(n, rng, 1, true);
+      const b = filled(n, rng, 3, true);
+      const out = kernelFloats(n);
+      expect(multiplyInKernels(out, a, b, n)).toBe(true);
+      for (let i = 0; i < n; i++) expect(out[i]).toBe(Math.fround(a[i] * b[i]));
+      const copy = Float32Array.from(a);
+      multiplyInKernels(a, a, b, n);
+      for (let i = 0; i < n; i++) expect(a[i]).toBe(Math.fround(copy[i] * b[i]));
+
+      const grad = filled(n, rng, 2, true);
+      const before = Float32Array.from(grad);
+      const act = filled(n, rng, 1, true);
+      expect(tanhBackwardInKernels(grad, act, n)).toBe(true);
+      for (let i = 0; i < n; i++) expect(grad[i]).toBe(Math.fround(before[i] * (1 - act[i] * act[i])));
+    }
+    for (const [rows, cols] of [[1, 1], [3, 5], [32, 300], [7, 9], [0, 4]]) {
+      const m = filled(rows * cols, rng, 1, true);
+      const sums = filled(cols, rng, 1, true);
+      const want = Float32Array.from(sums);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) want[j] += m[r * cols + j];
+      expect(columnSumsInKernels(sums, m, rows, cols)).toBe(true);
+      expect(sums).toEqual(want);
+    }
+    // Arrays outside the kernels' memory are left to the caller.
+    expect(multiplyInKernels(new Float32Array(2), kernelFloats(2), kernelFloats(2), 2)).toBe(false);
   });
 });

@@ -19,6 +19,9 @@ export interface ElementwiseKernels {
   bernoulli(pOut: number, n: number, limit: number, hit: number, miss: number, pState: number): void;
   /** out = float32 tanh of in (n values); returns how many indices it listed at pFix for Math.tanh. */
   tanh_f32(pOut: number, pIn: number, n: number, pTable: number, pFix: number): number;
+  mul(pOut: number, pA: number, pB: number, n: number): void;
+  tanh_backward(pGrad: number, pA: number, n: number): void;
+  column_sums(pOut: number, pM: number, rows: number, cols: number): void;
 }
 
 let cached: { exports: Record<string, unknown>; kernels: ElementwiseKernels } | null = null;
@@ -38,6 +41,9 @@ export function elementwiseKernels(): ElementwiseKernels | null {
         l2_grad: exportedFunction(e, 'l2_grad'),
         bernoulli: exportedFunction(e, 'bernoulli'),
         tanh_f32: exportedFunction(e, 'tanh_f32'),
+        mul: exportedFunction(e, 'mul'),
+        tanh_backward: exportedFunction(e, 'tanh_backward'),
+        column_sums: exportedFunction(e, 'column_sums'),
       },
     };
   }
@@ -78,5 +84,40 @@ export function tanhInKernels(a: Float32Array, z: Float32Array, n: number): bool
     const i = fixIndices[f];
     a[i] = Math.tanh(z[i]);
   }
+  return true;
+}
+
+/** out[i] = a[i]·b[i] for i < n on the kernel when all three live in its memory (out may be a or b); false, having done nothing, otherwise. */
+export function multiplyInKernels(out: Float32Array, a: Float32Array, b: Float32Array, n: number): boolean {
+  const kernels = elementwiseKernels();
+  if (!kernels) return false;
+  const { memory } = kernels;
+  const pOut = memory.pointer(out);
+  const pA = memory.pointer(a);
+  const pB = memory.pointer(b);
+  if (pOut < 0 || pA < 0 || pB < 0) return false;
+  kernels.mul(pOut, pA, pB, n);
+  return true;
+}
+
+/** grad[i] *= 1 − a[i]² for i < n on the kernel (the TypeScript loop's bits) when both live in its memory; false otherwise. */
+export function tanhBackwardInKernels(grad: Float32Array, a: Float32Array, n: number): boolean {
+  const kernels = elementwiseKernels();
+  if (!kernels) return false;
+  const pGrad = kernels.memory.pointer(grad);
+  const pA = kernels.memory.pointer(a);
+  if (pGrad < 0 || pA < 0) return false;
+  kernels.tanh_backward(pGrad, pA, n);
+  return true;
+}
+
+/** out[j] += Σ_r m[r, j] on the kernel (addColumnSums' bits) when both live in its memory; false otherwise. */
+export function columnSumsInKernels(out: Float32Array, m: Float32Array, rows: number, cols: number): boolean {
+  const kernels = elementwiseKernels();
+  if (!kernels) return false;
+  const pOut = kernels.memory.pointer(out);
+  const pM = kernels.memory.pointer(m);
+  if (pOut < 0 || pM < 0) return false;
+  kernels.column_sums(pOut, pM, rows, cols);
   return true;
 }

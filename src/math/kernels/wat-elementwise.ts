@@ -291,6 +291,58 @@ function tanhF32(): string {
     (local.get $count))`;
 }
 
+/** mul(pOut, pA, pB, n): out = a·b, element by element (out may be a or b). */
+function multiply(): string {
+  return `
+  (func (export "mul") (param $po i32) (param $pa i32) (param $pb i32) (param $n i32)
+    (local $o i32) (local $end4 i32) (local $end i32)
+    ${elementLoop('mul', `
+        (v128.store ${at('po')} (f32x4.mul (v128.load ${at('pa')}) (v128.load ${at('pb')})))`, `
+        (f32.store ${at('po')} (f32.mul (f32.load ${at('pa')}) (f32.load ${at('pb')})))`)})`;
+}
+
+/**
+ * tanh_backward(pG, pA, n): g ← g·(1 − a·a) with 1 − a·a and the product in float64, as
+ * the TypeScript loop computes it (a·a is exact in float64 for a float32 a).
+ */
+function tanhBackward(): string {
+  const half = (part: (v: string) => string, suffix: string): string => `
+        (local.set $x ${part('(local.get $a4)')})
+        (local.set $g${suffix} (f64x2.mul ${part('(local.get $g4)')} (f64x2.sub (local.get $one) (f64x2.mul (local.get $x) (local.get $x)))))`;
+  return `
+  (func (export "tanh_backward") (param $pg i32) (param $pa i32) (param $n i32)
+    (local $o i32) (local $end4 i32) (local $end i32) (local $a f64)
+    (local $one v128) (local $a4 v128) (local $g4 v128) (local $x v128) (local $gL v128) (local $gH v128)
+    (local.set $one (f64x2.splat (f64.const 1)))
+    ${elementLoop('tanhb', `
+        (local.set $a4 (v128.load ${at('pa')}))
+        (local.set $g4 (v128.load ${at('pg')}))
+        ${half(low, 'L')}
+        ${half(high, 'H')}
+        (v128.store ${at('pg')} ${join('(local.get $gL)', '(local.get $gH)')})`, `
+        (local.set $a ${loadF64(at('pa'))})
+        ${storeF32(at('pg'), `(f64.mul ${loadF64(at('pg'))} (f64.sub (f64.const 1) (f64.mul (local.get $a) (local.get $a))))`)}`)})`;
+}
+
+/** column_sums(pOut, pM, rows, cols): out[j] += M[r, j] for r = 0, 1, … in turn (float32 adds, as addColumnSums). */
+function columnSums(): string {
+  return `
+  (func (export "column_sums") (param $pOut i32) (param $pM i32) (param $rows i32) (param $cols i32)
+    (local $o i32) (local $end4 i32) (local $end i32) (local $n i32) (local $r i32) (local $row i32) (local $stride i32)
+    (local.set $n (local.get $cols))
+    (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $row (local.get $pM))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        ${elementLoop('colsum', `
+        (v128.store ${at('pOut')} (f32x4.add (v128.load ${at('pOut')}) (v128.load ${at('row')})))`, `
+        (f32.store ${at('pOut')} (f32.add (f32.load ${at('pOut')}) (f32.load ${at('row')})))`)}
+        (local.set $row (i32.add (local.get $row) (local.get $stride)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $each_row))))`;
+}
+
 export function elementwiseWat(): string {
-  return [adam(), adagrad(), l2Grad(), bernoulli(), tanhF32()].join('\n');
+  return [adam(), adagrad(), l2Grad(), bernoulli(), tanhF32(), multiply(), tanhBackward(), columnSums()].join('\n');
 }
