@@ -1,10 +1,6 @@
 import { tanhBackwardInKernels, tanhInKernels } from './kernels/elementwise.js';
 import type { FloatArray } from './matrix.js';
-import * as TANH from './tanh-constants.js';
-
-// Copied into module constants: an imported binding can compile to a property read of the
-// other module (under tsx, through a getter), which costs tanhForFloat32 an order of magnitude.
-const { E2, E3, E4, E5, E6, E7, EIGHT_OVER_LN2, LN2_8_HI, LN2_8_LO, POW2_EIGHTHS, T3, T5, T7, T9, TANH_MARGIN, TANH_ONE, TANH_SERIES_BELOW } = TANH;
+import { tanhFloat32 } from './tanh-float32.js';
 
 /**
  * Each activation f with its derivative, side by side. `backward` multiplies the
@@ -40,52 +36,14 @@ const sigmoid: Activation = {
   kinks: [],
 };
 
-/**
- * A double y with Math.fround(y) === Math.fround(Math.tanh(x)), for every x: what a
- * Float32Array stores is bit for bit what `a[i] = Math.tanh(z[i])` stores, at a fraction of
- * the cost of the library call.
- *
- * The estimate is accurate to about 1e-14 relative: the odd Taylor series up to x⁹ for
- * |x| < 1/16 (truncation below 1e-14 relative); 1 − 2/(e^{2|x|} + 1) above, with e^t from a
- * table of 2^(k/8) and a degree-7 polynomial on |r| ≤ ln 2/16 (truncation 3e-16); exactly
- * ±1 from |x| ≥ 20, where tanh rounds to 1 even in float64. Math.tanh is itself within an
- * ulp of float64. If the whole interval y·(1 ± 2⁻³⁶), far wider than both errors, rounds to
- * one float32, that float32 is the rounding of Math.tanh(x) too; otherwise (about one input
- * in 2000, and NaN) the answer is Math.tanh(x) itself. test/math/activations.test.ts
- * sweeps float32 inputs against Math.tanh.
- */
-export function tanhForFloat32(x: number): number {
-  const a = Math.abs(x);
-  let y: number;
-  if (a < TANH_SERIES_BELOW) {
-    if (a === 0) return x; // ±0, sign kept
-    const a2 = x * x;
-    y = x + x * a2 * (T3 + a2 * (T5 + a2 * (T7 + a2 * T9)));
-  } else if (a < TANH_ONE) {
-    const t = a + a;
-    const k = (t * EIGHT_OVER_LN2 + 0.5) | 0;
-    const r = t - k * LN2_8_HI - k * LN2_8_LO;
-    const r2 = r * r;
-    const p = 1 + r + r2 * (E2 + r * E3 + r2 * (E4 + r * E5 + r2 * (E6 + r * E7)));
-    y = 1 - 2 / (p * POW2_EIGHTHS[k] + 1);
-    if (x < 0) y = -y;
-  } else if (a >= TANH_ONE) {
-    return x < 0 ? -1 : 1;
-  } else {
-    return Math.tanh(x); // NaN
-  }
-  const d = Math.abs(y) * TANH_MARGIN;
-  return Math.fround(y - d) === Math.fround(y + d) ? y : Math.tanh(x);
-}
-
 const tanh: Activation = {
   name: 'tanh',
   forward(a, z, n) {
-    // Into float32 storage the fast path stores the very same float32 as Math.tanh would
-    // (see tanhForFloat32); float64 storage (gradcheck) keeps Math.tanh itself.
-    // On the SIMD kernel (the same bits) when both arrays live in the kernels' memory.
+    // Float32 storage gets tanh in float32 arithmetic (tanh-float32.ts: within 2 ulp), on
+    // the SIMD kernel when both arrays live in the kernels' memory, else in the scalar
+    // version with the same bits; float64 storage (gradcheck) keeps Math.tanh.
     if (a instanceof Float32Array && z instanceof Float32Array && tanhInKernels(a, z, n)) return;
-    if (a instanceof Float32Array) for (let i = 0; i < n; i++) a[i] = tanhForFloat32(z[i]);
+    if (a instanceof Float32Array) for (let i = 0; i < n; i++) a[i] = tanhFloat32(z[i]);
     else for (let i = 0; i < n; i++) a[i] = Math.tanh(z[i]);
   },
   backward(grad, _z, a, n) {

@@ -1,6 +1,5 @@
 import { exportedFunction } from './module.js';
-import { POW2_EIGHTHS } from '../tanh-constants.js';
-import { activeKernels, kernelFloats } from './wasm-gemm.js';
+import { activeKernels } from './wasm-gemm.js';
 import type { KernelMemory } from './kernel-memory.js';
 
 /**
@@ -17,8 +16,8 @@ export interface ElementwiseKernels {
   /** Adds twoL2·θ into the gradient; returns Σθ² (summed as squaresWithGrad sums). */
   l2_grad(pTheta: number, pGrad: number, n: number, twoL2: number): number;
   bernoulli(pOut: number, n: number, limit: number, hit: number, miss: number, pState: number): void;
-  /** out = float32 tanh of in (n values); returns how many indices it listed at pFix for Math.tanh. */
-  tanh_f32(pOut: number, pIn: number, n: number, pTable: number, pFix: number): number;
+  /** out = tanhFloat32 of in (n values). */
+  tanh_f32(pOut: number, pIn: number, n: number): void;
   mul(pOut: number, pA: number, pB: number, n: number): void;
   tanh_backward(pGrad: number, pA: number, n: number): void;
   column_sums(pOut: number, pM: number, rows: number, cols: number): void;
@@ -50,40 +49,14 @@ export function elementwiseKernels(): ElementwiseKernels | null {
   return cached.kernels;
 }
 
-/**
- * Scratch in the kernels' memory for tanh_f32: the 2^(k/8) table and the list of indices
- * to redo with Math.tanh (as long as the longest input so far). The parent views are held
- * here, so the blocks stay allocated (kernel-memory.ts).
- */
-let tanhScratch: { memory: KernelMemory; table: Float32Array; fix: Float32Array; fixIndices: Int32Array } | null = null;
-
-/**
- * a[i] = Math.fround(Math.tanh(z[i])) for i < n on the kernel, when both arrays live in the
- * kernels' memory; false, having done nothing, otherwise. Bit for bit what the TypeScript
- * loop over tanhForFloat32 stores.
- */
+/** a[i] = tanhFloat32(z[i]) for i < n on the kernel when both arrays live in its memory (a may be z); false, having done nothing, otherwise. */
 export function tanhInKernels(a: Float32Array, z: Float32Array, n: number): boolean {
   const kernels = elementwiseKernels();
   if (!kernels) return false;
-  const { memory } = kernels;
-  const pOut = memory.pointer(a);
-  const pIn = memory.pointer(z);
+  const pOut = kernels.memory.pointer(a);
+  const pIn = kernels.memory.pointer(z);
   if (pOut < 0 || pIn < 0) return false;
-  if (tanhScratch?.memory !== memory || tanhScratch.fixIndices.length < n) {
-    const table = tanhScratch?.memory === memory ? tanhScratch.table : kernelFloats(2 * POW2_EIGHTHS.length);
-    new Float64Array(table.buffer, table.byteOffset, POW2_EIGHTHS.length).set(POW2_EIGHTHS);
-    const fix = kernelFloats(Math.max(n, 1024));
-    tanhScratch = { memory, table, fix, fixIndices: new Int32Array(fix.buffer, fix.byteOffset, fix.length) };
-  }
-  const { table, fix, fixIndices } = tanhScratch;
-  const pTable = memory.pointer(table);
-  const pFix = memory.pointer(fix);
-  if (pTable < 0 || pFix < 0) return false;
-  const count = kernels.tanh_f32(pOut, pIn, n, pTable, pFix);
-  for (let f = 0; f < count; f++) {
-    const i = fixIndices[f];
-    a[i] = Math.tanh(z[i]);
-  }
+  kernels.tanh_f32(pOut, pIn, n);
   return true;
 }
 

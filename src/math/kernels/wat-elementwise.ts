@@ -1,9 +1,9 @@
-import { E2, E3, E4, E5, E6, E7, EIGHT_OVER_LN2, LN2_8_HI, LN2_8_LO, POW2_EIGHTHS, T3, T5, T7, T9, TANH_MARGIN, TANH_ONE, TANH_SERIES_BELOW } from '../tanh-constants.js';
+import { tanhInit, tanhLocals, tanhOf } from './wat-tanh.js';
 
 /**
  * WebAssembly text of the element-wise kernels of a training step: the Adam and AdaGrad
  * updates, the L2 penalty with its gradient, the Bernoulli draws of a dropout mask, and
- * the exact float32 tanh.
+ * the float32 tanh (wat-tanh.ts).
  * Part of the module kernelsWat() builds (see wat.ts).
  *
  * Bitwise contract: each kernel computes exactly what its TypeScript counterpart computes
@@ -195,100 +195,22 @@ function bernoulli(): string {
     (i32.store offset=12 (local.get $ps) (local.get $s3)))`;
 }
 
-/** A double as WebAssembly text that parses back to exactly it (the shortest round-trip decimal). */
-const f64 = (value: number): string => `(f64.const ${String(value)})`;
-const splat = (value: number): string => `(f64x2.splat ${f64(value)})`;
-
 /**
- * tanh_f32(pOut, pIn, n, pTable, pFix) → count: out[i] = the float32 of tanhForFloat32(in[i])
- * (activations.ts), the same doubles computed in the same order on f64x2 lanes, both
- * branches and the ±1 and ±0 cases computed for every lane and selected. pTable holds
- * POW2_EIGHTHS (float64). Where tanhForFloat32 would fall back to Math.tanh (the interval
- * check fails, or NaN), the kernel writes the index i to the int32 list at pFix and counts
- * it; the caller stores Math.tanh(in[i]) there.
+ * tanh_f32(pOut, pIn, n): out[i] = tanhFloat32(in[i]) (tanh-float32.ts, the same bits),
+ * four at a time; the n mod 4 last ones each computed in a vector of its own.
  */
 function tanhF32(): string {
-  const x = '(local.get $x)';
-  const value = `
-        (local.set $ax (f64x2.abs ${x}))
-        (local.set $a2 (f64x2.mul ${x} ${x}))
-        (local.set $ys (f64x2.add ${x} (f64x2.mul (f64x2.mul ${x} (local.get $a2))
-          (f64x2.add (local.get $cT3) (f64x2.mul (local.get $a2) (f64x2.add (local.get $cT5) (f64x2.mul (local.get $a2) (f64x2.add (local.get $cT7) (f64x2.mul (local.get $a2) (local.get $cT9))))))))))
-        (local.set $t (f64x2.add (local.get $ax) (local.get $ax)))
-        (local.set $k (i32x4.min_s (i32x4.trunc_sat_f64x2_s_zero (f64x2.add (f64x2.mul (local.get $t) (local.get $cE8)) (local.get $cHALF)))
-          (i32x4.splat (i32.const ${POW2_EIGHTHS.length - 1}))))
-        (local.set $kd (f64x2.convert_low_i32x4_s (local.get $k)))
-        (local.set $r (f64x2.sub (f64x2.sub (local.get $t) (f64x2.mul (local.get $kd) (local.get $cHI))) (f64x2.mul (local.get $kd) (local.get $cLO))))
-        (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
-        (local.set $p (f64x2.add (f64x2.add (local.get $cONE) (local.get $r)) (f64x2.mul (local.get $r2)
-          (f64x2.add (f64x2.add (local.get $cE2) (f64x2.mul (local.get $r) (local.get $cE3))) (f64x2.mul (local.get $r2)
-            (f64x2.add (f64x2.add (local.get $cE4) (f64x2.mul (local.get $r) (local.get $cE5))) (f64x2.mul (local.get $r2)
-              (f64x2.add (local.get $cE6) (f64x2.mul (local.get $r) (local.get $cE7))))))))))
-        (local.set $pw (f64x2.replace_lane 1
-          (f64x2.splat (f64.load (i32.add (local.get $pTable) (i32.shl (i32x4.extract_lane 0 (local.get $k)) (i32.const 3)))))
-          (f64.load (i32.add (local.get $pTable) (i32.shl (i32x4.extract_lane 1 (local.get $k)) (i32.const 3))))))
-        (local.set $ye (f64x2.sub (local.get $cONE) (f64x2.div (local.get $cTWO) (f64x2.add (f64x2.mul (local.get $p) (local.get $pw)) (local.get $cONE)))))
-        (local.set $neg (f64x2.lt ${x} (local.get $cZERO)))
-        (local.set $ye (v128.bitselect (f64x2.neg (local.get $ye)) (local.get $ye) (local.get $neg)))
-        (local.set $y (v128.bitselect (local.get $cMONE) (local.get $cONE) (local.get $neg)))
-        (local.set $y (v128.bitselect (local.get $ye) (local.get $y) (f64x2.lt (local.get $ax) (local.get $cBIG))))
-        (local.set $y (v128.bitselect (local.get $ys) (local.get $y) (f64x2.lt (local.get $ax) (local.get $cSMALL))))
-        ;; ±0 is returned as it is; NaN goes on as NaN, which fails the check below.
-        (local.set $y (v128.bitselect ${x} (local.get $y) (v128.or (f64x2.eq (local.get $ax) (local.get $cZERO)) (f64x2.ne ${x} ${x}))))
-        (local.set $d (f64x2.mul (f64x2.abs (local.get $y)) (local.get $cMARGIN)))
-        (local.set $sure (i32x4.bitmask (f32x4.eq (f32x4.demote_f64x2_zero (f64x2.sub (local.get $y) (local.get $d)))
-          (f32x4.demote_f64x2_zero (f64x2.add (local.get $y) (local.get $d))))))
-        (local.set $out (f32x4.demote_f64x2_zero (local.get $y)))`;
-  const flag = (lane: number): string => `
-        (if (i32.eqz (i32.and (local.get $sure) (i32.const ${1 << lane})))
-          (then
-            (i32.store (i32.add (local.get $pFix) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $i) (i32.const ${lane})))
-            (local.set $count (i32.add (local.get $count) (i32.const 1)))))`;
   return `
-  (func (export "tanh_f32") (param $pOut i32) (param $pIn i32) (param $n i32) (param $pTable i32) (param $pFix i32) (result i32)
-    (local $i i32) (local $count i32) (local $sure i32)
-    (local $x v128) (local $ax v128) (local $a2 v128) (local $ys v128) (local $t v128) (local $k v128) (local $kd v128)
-    (local $r v128) (local $r2 v128) (local $p v128) (local $pw v128) (local $ye v128) (local $neg v128) (local $y v128)
-    (local $d v128) (local $out v128)
-    (local $cT3 v128) (local $cT5 v128) (local $cT7 v128) (local $cT9 v128) (local $cE8 v128) (local $cHALF v128) (local $cHI v128) (local $cLO v128) (local $cONE v128) (local $cE2 v128) (local $cE3 v128) (local $cE4 v128) (local $cE5 v128) (local $cE6 v128) (local $cE7 v128) (local $cTWO v128) (local $cZERO v128) (local $cMONE v128) (local $cBIG v128) (local $cSMALL v128) (local $cMARGIN v128)
-    (local.set $cT3 ${splat(T3)})
-    (local.set $cT5 ${splat(T5)})
-    (local.set $cT7 ${splat(T7)})
-    (local.set $cT9 ${splat(T9)})
-    (local.set $cE8 ${splat(EIGHT_OVER_LN2)})
-    (local.set $cHALF ${splat(0.5)})
-    (local.set $cHI ${splat(LN2_8_HI)})
-    (local.set $cLO ${splat(LN2_8_LO)})
-    (local.set $cONE ${splat(1)})
-    (local.set $cE2 ${splat(E2)})
-    (local.set $cE3 ${splat(E3)})
-    (local.set $cE4 ${splat(E4)})
-    (local.set $cE5 ${splat(E5)})
-    (local.set $cE6 ${splat(E6)})
-    (local.set $cE7 ${splat(E7)})
-    (local.set $cTWO ${splat(2)})
-    (local.set $cZERO ${splat(0)})
-    (local.set $cMONE ${splat(-1)})
-    (local.set $cBIG ${splat(TANH_ONE)})
-    (local.set $cSMALL ${splat(TANH_SERIES_BELOW)})
-    (local.set $cMARGIN ${splat(TANH_MARGIN)})
-    (block $pairs_done
-      (loop $pairs
-        (br_if $pairs_done (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
-        (local.set $x (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $pIn) (i32.shl (local.get $i) (i32.const 2))))))
-        ${value}
-        (v128.store64_lane 0 (i32.add (local.get $pOut) (i32.shl (local.get $i) (i32.const 2))) (local.get $out))
-        (if (i32.ne (i32.and (local.get $sure) (i32.const 3)) (i32.const 3))
-          (then ${flag(0)} ${flag(1)}))
-        (local.set $i (i32.add (local.get $i) (i32.const 2)))
-        (br $pairs)))
-    (if (i32.lt_u (local.get $i) (local.get $n))
-      (then
-        (local.set $x (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $pIn) (i32.shl (local.get $i) (i32.const 2)))))))
-        ${value}
-        (f32.store (i32.add (local.get $pOut) (i32.shl (local.get $i) (i32.const 2))) (f32x4.extract_lane 0 (local.get $out)))
-        ${flag(0)}))
-    (local.get $count))`;
+  (func (export "tanh_f32") (param $po i32) (param $pi i32) (param $n i32)
+    (local $o i32) (local $end4 i32) (local $end i32) (local $x v128) ${tanhLocals()}
+    ${tanhInit()}
+    ${elementLoop('tanh', `
+        (local.set $x (v128.load ${at('pi')}))
+        ${tanhOf('(local.get $x)')}
+        (v128.store ${at('po')} (local.get $th_y))`, `
+        (local.set $x (f32x4.splat (f32.load ${at('pi')})))
+        ${tanhOf('(local.get $x)')}
+        (f32.store ${at('po')} (f32x4.extract_lane 0 (local.get $th_y)))`)})`;
 }
 
 /** mul(pOut, pA, pB, n): out = a·b, element by element (out may be a or b). */
