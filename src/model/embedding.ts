@@ -40,7 +40,12 @@ export class SparseRowGrad {
       if (slot >= this.rowIds.length) this.growTo(slot + 1);
       this.slotOf[row] = slot;
       this.rowIds[slot] = row;
-      this.grad.fill(0, slot * dim, (slot + 1) * dim);
+      // The first gradient of a row is stored, later ones added (+ 0 makes −0 +0, as
+      // adding into a zeroed row would).
+      const g = this.grad;
+      const base = slot * dim;
+      for (let j = 0; j < dim; j++) g[base + j] = src[offset + j] + 0;
+      return;
     }
     const g = this.grad;
     const base = slot * dim;

@@ -1,5 +1,5 @@
 import type { Activation } from '../math/activations.js';
-import { multiplyInKernels } from '../math/kernels/elementwise.js';
+import { fillZero, multiplyInKernels } from '../math/kernels/elementwise.js';
 import { addColumnSums, affine, gemm } from '../math/gemm.js';
 import { allocateForKernels, type DTypeName, type FloatArray } from '../math/matrix.js';
 import type { Rng } from '../math/random.js';
@@ -213,7 +213,7 @@ export class WindowScorer {
   }
 
   zeroGrad(): void {
-    this.grads.data.fill(0);
+    fillZero(this.grads.data);
     for (const tg of this.tableGrads) tg.clear();
   }
 

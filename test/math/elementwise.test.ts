@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { columnSumsInKernels, elementwiseKernels, multiplyInKernels, tanhBackwardInKernels } from '../../src/math/kernels/elementwise.js';
+import { columnSumsInKernels, elementwiseKernels, fillZero, multiplyInKernels, tanhBackwardInKernels } from '../../src/math/kernels/elementwise.js';
 import { kernelFloats } from '../../src/math/kernels/wasm-gemm.js';
 import { setKernelBackend } from '../../src/math/gemm.js';
 import { Rng } from '../../src/math/random.js';
@@ -163,6 +163,16 @@ describe('element-wise kernels', () => {
       for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) want[j] += m[r * cols + j];
       expect(columnSumsInKernels(sums, m, rows, cols)).toBe(true);
       expect(sums).toEqual(want);
+    }
+    // fillZero: every length, in kernel memory or not, and nothing past the end.
+    for (const n of SIZES) {
+      const block = kernelFloats(n + 3).fill(5);
+      const view = block.subarray(0, n);
+      fillZero(view);
+      expect(Array.from(block)).toEqual([...Array.from({ length: n }, () => 0), 5, 5, 5]);
+      const heap = new Float32Array(n).fill(5);
+      fillZero(heap);
+      expect(heap.every((v) => v === 0)).toBe(true);
     }
     // Arrays outside the kernels' memory are left to the caller.
     expect(multiplyInKernels(new Float32Array(2), kernelFloats(2), kernelFloats(2), 2)).toBe(false);

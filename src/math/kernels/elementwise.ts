@@ -21,6 +21,7 @@ export interface ElementwiseKernels {
   mul(pOut: number, pA: number, pB: number, n: number): void;
   tanh_backward(pGrad: number, pA: number, n: number): void;
   column_sums(pOut: number, pM: number, rows: number, cols: number): void;
+  zero(p: number, n: number): void;
 }
 
 let cached: { exports: Record<string, unknown>; kernels: ElementwiseKernels } | null = null;
@@ -43,6 +44,7 @@ export function elementwiseKernels(): ElementwiseKernels | null {
         mul: exportedFunction(e, 'mul'),
         tanh_backward: exportedFunction(e, 'tanh_backward'),
         column_sums: exportedFunction(e, 'column_sums'),
+        zero: exportedFunction(e, 'zero'),
       },
     };
   }
@@ -93,4 +95,15 @@ export function columnSumsInKernels(out: Float32Array, m: Float32Array, rows: nu
   if (pOut < 0 || pM < 0) return false;
   kernels.column_sums(pOut, pM, rows, cols);
   return true;
+}
+
+/**
+ * a.fill(0) for an array of any kind: on the kernel when it lives in the kernels' memory
+ * (fill on shared memory stores element by element, 8× slower), else fill itself.
+ */
+export function fillZero(a: Float32Array | Float64Array): void {
+  const kernels = a instanceof Float32Array ? elementwiseKernels() : null;
+  const p = kernels ? kernels.memory.pointer(a) : -1;
+  if (kernels && p >= 0) kernels.zero(p, a.length);
+  else a.fill(0);
 }
