@@ -15,18 +15,9 @@ export class Rng {
 
   constructor(seed: number) {
     // splitmix32 spreads a small integer seed over the 128-bit state (an all-zero state would be stuck).
-    let x = seed >>> 0;
-    const next = (): number => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    const words = [0, 0, 0, 0];
+    splitmix32(seed, words, 0, 1);
+    [this.s0, this.s1, this.s2, this.s3] = words;
   }
 
   /** A uniformly distributed unsigned 32-bit integer. */
@@ -48,63 +39,26 @@ export class Rng {
   }
 
   /**
-   * out[i] = (uniform() < keep ? hit : miss) for i < n: the same draws and the same
-   * decisions as that loop, one generator step per entry, but with the state held in
-   * int32 locals for the whole run (no method call or double-valued field per draw), and
-   * `uniform() < keep` tested as the exactly equivalent u < keep·2³² on the raw word.
+   * A Bernoulli mask, for dropout: out[i] = (u_i < keep·2³² ? hit : miss) for i < n, u_i
+   * unsigned 32-bit words from four xoshiro128** streams, entry i taking the next word of
+   * stream i mod 4 (so that the kernel draws four at a time on SIMD lanes). The streams are
+   * seeded for each call from four words of this generator, spread by splitmix32 as the
+   * constructor spreads a seed: this generator advances by exactly four words whatever n
+   * is, and its four words stay the whole state (checkpoints resume exactly).
    */
   fillBernoulli(out: { length: number; [i: number]: number }, n: number, keep: number, hit: number, miss: number): void {
-    if (out instanceof Float32Array && this.fillBernoulliInKernels(out, n, keep, hit, miss)) return;
-    // u < keep·2³² on the unsigned word u, tested on the signed word u − 2³¹ so that every
-    // value in the loop stays an int32.
-    const threshold = keep * 4294967296 - 2147483648;
-    let s0 = this.s0 | 0;
-    let s1 = this.s1 | 0;
-    let s2 = this.s2 | 0;
-    let s3 = this.s3 | 0;
-    for (let i = 0; i < n; i++) {
-      const r = Math.imul(s1, 5);
-      const u = Math.imul((r << 7) | (r >>> 25), 9) ^ -2147483648;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      out[i] = u < threshold ? hit : miss;
+    const kernels = out instanceof Float32Array ? elementwiseKernels() : null;
+    const pOut = kernels ? kernels.memory.pointer(out as Float32Array) : -1;
+    const scratch = kernels && pOut >= 0 ? kernelStreams(kernels.memory) : null;
+    const words = scratch ? scratch.words : heapStreams;
+    for (let lane = 0; lane < 4; lane++) splitmix32(this.nextUint32(), words, lane, 4);
+    // u < keep·2³² for a whole u is u ≤ ⌈keep·2³²⌉ − 1; −1 (keep ≤ 0): never.
+    const last = Math.min(4294967295, Math.ceil(keep * 4294967296) - 1);
+    if (kernels && scratch) {
+      kernels.bernoulli(pOut, n, last >= 0 ? last | 0 : 0, last >= 0 ? 1 : 0, hit, miss, scratch.pointer);
+      return;
     }
-    // Stored as the signed words (every use goes through ToInt32/ToUint32, and getState
-    // normalises): no arithmetic after the loop, which an on-stack-replaced loop would
-    // otherwise reach without type feedback and deoptimise on at every call.
-    this.s0 = s0;
-    this.s1 = s1;
-    this.s2 = s2;
-    this.s3 = s3;
-  }
-
-  /**
-   * fillBernoulli on the kernels (wat-elementwise.ts: the same generator steps and the same
-   * decisions) when `out` lives in their memory; false, having drawn nothing, otherwise.
-   */
-  private fillBernoulliInKernels(out: Float32Array, n: number, keep: number, hit: number, miss: number): boolean {
-    const kernels = elementwiseKernels();
-    if (!kernels) return false;
-    const pOut = kernels.memory.pointer(out);
-    if (pOut < 0) return false;
-    const state = kernelState(kernels.memory);
-    if (!state) return false;
-    const words = state.words;
-    words[0] = this.s0;
-    words[1] = this.s1;
-    words[2] = this.s2;
-    words[3] = this.s3;
-    kernels.bernoulli(pOut, n, keep * 4294967296, hit, miss, state.pointer);
-    this.s0 = words[0];
-    this.s1 = words[1];
-    this.s2 = words[2];
-    this.s3 = words[3];
-    return true;
+    fillFromStreams(out, n, words, last, hit, miss);
   }
 
   /** Uniform in [lo, hi). */
@@ -158,18 +112,55 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/**
- * Four words in the kernels' memory that carry a generator's state into and out of the
- * Bernoulli kernel. `block` is the allocated view: held here so the words stay allocated.
- */
-let stateWords: { memory: KernelMemory; block: Float32Array; words: Int32Array; pointer: number } | null = null;
+/** Where the four streams' words are laid out, word w of stream s at 4w + s (a SIMD lane per stream). */
+const heapStreams = new Int32Array(16);
 
-function kernelState(memory: KernelMemory): { words: Int32Array; pointer: number } | null {
-  if (stateWords?.memory !== memory) {
-    const block = kernelFloats(4);
+/**
+ * The same 16 words in the kernels' memory, for the kernel to load. `block` is the allocated
+ * view, held here so that the words stay allocated.
+ */
+let streamWords: { memory: KernelMemory; block: Float32Array; words: Int32Array; pointer: number } | null = null;
+
+function kernelStreams(memory: KernelMemory): { words: Int32Array; pointer: number } | null {
+  if (streamWords?.memory !== memory) {
+    const block = kernelFloats(16);
     const pointer = memory.pointer(block);
     if (pointer < 0) return null;
-    stateWords = { memory, block, words: new Int32Array(block.buffer, block.byteOffset, 4), pointer };
+    streamWords = { memory, block, words: new Int32Array(block.buffer, block.byteOffset, 16), pointer };
   }
-  return stateWords;
+  return streamWords;
+}
+
+/** splitmix32's first four outputs from `seed` into out[at], out[at + stride], … */
+function splitmix32(seed: number, out: { [i: number]: number }, at: number, stride: number): void {
+  let x = seed >>> 0;
+  for (let k = 0; k < 4; k++) {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    out[at + k * stride] = (z ^ (z >>> 16)) >>> 0;
+  }
+}
+
+/** fillBernoulli's loop in TypeScript: four xoshiro128** streams interleaved, u ≤ last keeps. */
+function fillFromStreams(out: { [i: number]: number }, n: number, words: Int32Array, last: number, hit: number, miss: number): void {
+  for (let lane = 0; lane < 4; lane++) {
+    let s0 = words[lane];
+    let s1 = words[4 + lane];
+    let s2 = words[8 + lane];
+    let s3 = words[12 + lane];
+    for (let i = lane; i < n; i += 4) {
+      const r = Math.imul(s1, 5);
+      const u = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = u <= last ? hit : miss;
+    }
+  }
 }

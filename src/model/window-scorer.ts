@@ -286,6 +286,5 @@ function multiply(out: FloatArray, a: FloatArray, b: FloatArray, n: number): voi
 function fillDropoutMask(mask: FloatArray, p: number, rng: Rng): void {
   const keep = 1 - p;
   const scale = 1 / keep;
-  // Exactly `mask[i] = rng.uniform() < keep ? scale : 0` per entry, in one call (see fillBernoulli).
   rng.fillBernoulli(mask, mask.length, keep, scale, 0);
 }

@@ -185,33 +185,52 @@ describe('Rng', () => {
 });
 
 describe('Rng.fillBernoulli', () => {
-  it('makes the same draws and decisions as uniform() < keep, and leaves the same state', () => {
-    for (const keep of [0.5, 0.8, 0.1, 1 / 3, 0.999999]) {
-      const a = new Rng(42);
-      const b = new Rng(42);
-      a.uniform(); // start mid-stream, after an ordinary draw
-      b.uniform();
-      const n = 5003;
-      const want = new Float32Array(n);
-      for (let i = 0; i < n; i++) want[i] = a.uniform() < keep ? 1 / keep : 0;
-      const got = new Float32Array(n);
-      b.fillBernoulli(got, n, keep, 1 / keep, 0);
-      expect(got).toEqual(want);
-      expect(b.getState()).toEqual(a.getState());
-      expect(b.nextUint32()).toBe(a.nextUint32());
-      for (const word of b.getState()) expect(word >>> 0).toBe(word);
+  /**
+   * The definition, written out with ordinary generators: stream s is the generator seeded
+   * with the s-th of the next four words (a seed is spread by splitmix32 in both), and entry
+   * i keeps when stream i mod 4's next uniform() < keep.
+   */
+  function reference(main: Rng, n: number, keep: number, hit: number, miss: number): Float32Array {
+    const streams = [0, 1, 2, 3].map(() => new Rng(main.nextUint32()));
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = streams[i % 4].uniform() < keep ? hit : miss;
+    return out;
+  }
+
+  it('draws entry i from stream i mod 4, seeded from four words of the generator, which advances by exactly four words', () => {
+    for (const keep of [0.5, 0.8, 0.1, 1 / 3, 0.999999, 1, 0]) {
+      for (const n of [0, 1, 3, 4, 5, 5003]) {
+        const a = new Rng(42);
+        const b = new Rng(42);
+        a.uniform(); // start mid-stream, after an ordinary draw
+        b.uniform();
+        const want = reference(a, n, keep, keep > 0 ? 1 / keep : 0, 0);
+        const got = new Float32Array(n);
+        b.fillBernoulli(got, n, keep, keep > 0 ? 1 / keep : 0, 0);
+        expect(got).toEqual(want);
+        expect(b.getState()).toEqual(a.getState());
+        expect(b.nextUint32()).toBe(a.nextUint32());
+      }
     }
   });
 
   it('decides at the exact threshold as uniform() < keep does', () => {
-    // keep = u/2³² for the next word u: uniform() < keep is false, and so must be the fast test.
-    const probe = new Rng(7);
-    const u = probe.nextUint32();
-    const keep = u / 4294967296;
+    // keep = u/2³² for stream 0's first word u: uniform() < keep is false, and so must be the fast test.
+    const u = new Rng(new Rng(7).nextUint32()).nextUint32();
     const out = [9];
-    new Rng(7).fillBernoulli(out, 1, keep, 1, 0);
+    new Rng(7).fillBernoulli(out, 1, u / 4294967296, 1, 0);
     expect(out[0]).toBe(0);
     new Rng(7).fillBernoulli(out, 1, (u + 1) / 4294967296, 1, 0);
     expect(out[0]).toBe(1);
+  });
+
+  it('keeps about keep·n entries', () => {
+    const n = 100_000;
+    for (const keep of [0.5, 0.7, 0.05]) {
+      const out = new Float32Array(n);
+      new Rng(3).fillBernoulli(out, n, keep, 1, 0);
+      const kept = out.reduce((s, v) => s + v, 0);
+      expect(Math.abs(kept - keep * n)).toBeLessThan(5 * Math.sqrt(n * keep * (1 - keep)));
+    }
   });
 });

@@ -15,7 +15,8 @@ export interface ElementwiseKernels {
   adagrad(pTheta: number, pGrad: number, pG: number, n: number, alpha: number, eps: number): void;
   /** Adds twoL2·θ into the gradient; returns Σθ² (summed as squaresWithGrad sums). */
   l2_grad(pTheta: number, pGrad: number, n: number, twoL2: number): number;
-  bernoulli(pOut: number, n: number, limit: number, hit: number, miss: number, pState: number): void;
+  /** See Rng.fillBernoulli: `last` is the largest word that keeps (as int32 bits), `any` 0 when none does. */
+  bernoulli(pOut: number, n: number, last: number, any: number, hit: number, miss: number, pStreams: number): void;
   /** out = tanhFloat32 of in (n values). */
   tanh_f32(pOut: number, pIn: number, n: number): void;
   mul(pOut: number, pA: number, pB: number, n: number): void;

@@ -154,45 +154,59 @@ function l2Grad(): string {
 }
 
 /**
- * bernoulli(pOut, n, limit, hit, miss, pState): out[i] = (u < limit ? hit : miss) for the
- * next n words u (unsigned) of the xoshiro128** generator whose four state words are at
- * pState (read, advanced, written back): Rng.fillBernoulli with limit = keep·2³².
+ * bernoulli(pOut, n, last, any, hit, miss, pStreams): out[i] = (u_i ≤ last (unsigned) and
+ * any ? hit : miss), u_i the next word of xoshiro128** stream i mod 4; the four streams'
+ * states are at pStreams, word w of stream s at 4w + s, so each word is one vector with a
+ * lane per stream. Rng.fillBernoulli seeds them and runs the same steps when it cannot use
+ * the kernel. The decision is a vector compare and select: no branch to mispredict on a
+ * draw that is random by design.
  */
 function bernoulli(): string {
+  const i32 = (v: string, op: string, k: number): string => `(${op} ${v} (i32.const ${k}))`;
+  const step = `
+        (local.set $r (i32x4.mul (local.get $s1) (local.get $five)))
+        (local.set $u (i32x4.mul (v128.or ${i32('(local.get $r)', 'i32x4.shl', 7)} ${i32('(local.get $r)', 'i32x4.shr_u', 25)}) (local.get $nine)))
+        (local.set $t ${i32('(local.get $s1)', 'i32x4.shl', 9)})
+        (local.set $s2 (v128.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (v128.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (v128.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (v128.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (v128.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (v128.or ${i32('(local.get $s3)', 'i32x4.shl', 11)} ${i32('(local.get $s3)', 'i32x4.shr_u', 21)}))
+        (local.set $y (v128.bitselect (local.get $hitv) (local.get $missv) (v128.and (i32x4.le_u (local.get $u) (local.get $lim)) (local.get $en))))`;
   return `
-  (func (export "bernoulli") (param $po i32) (param $n i32) (param $limit f64) (param $hit f32) (param $miss f32) (param $ps i32)
-    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $u i32) (local $t i32) (local $end i32) (local $below i64)
-    (local $hitBits i32) (local $missBits i32)
-    ;; The decision is random by design, so a branch on it is mispredicted half the time:
-    ;; u < limit is tested as u < ⌈limit⌉ on integers (exact for a whole u), and the float32
-    ;; stored is chosen by its bits, so that both compile to conditional moves.
-    (local.set $below (i64.trunc_sat_f64_u (f64.ceil (local.get $limit))))
-    (local.set $hitBits (i32.reinterpret_f32 (local.get $hit)))
-    (local.set $missBits (i32.reinterpret_f32 (local.get $miss)))
-    (local.set $s0 (i32.load (local.get $ps)))
-    (local.set $s1 (i32.load offset=4 (local.get $ps)))
-    (local.set $s2 (i32.load offset=8 (local.get $ps)))
-    (local.set $s3 (i32.load offset=12 (local.get $ps)))
-    (local.set $end (i32.add (local.get $po) (i32.shl (local.get $n) (i32.const 2))))
-    (block $done
-      (loop $draw
-        (br_if $done (i32.ge_u (local.get $po) (local.get $end)))
-        (local.set $u (i32.mul (i32.rotl (i32.mul (local.get $s1) (i32.const 5)) (i32.const 7)) (i32.const 9)))
-        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
-        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
-        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
-        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
-        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
-        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
-        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
-        (i32.store (local.get $po)
-          (select (local.get $hitBits) (local.get $missBits) (i64.lt_u (i64.extend_i32_u (local.get $u)) (local.get $below))))
-        (local.set $po (i32.add (local.get $po) (i32.const 4)))
-        (br $draw)))
-    (i32.store (local.get $ps) (local.get $s0))
-    (i32.store offset=4 (local.get $ps) (local.get $s1))
-    (i32.store offset=8 (local.get $ps) (local.get $s2))
-    (i32.store offset=12 (local.get $ps) (local.get $s3)))`;
+  (func (export "bernoulli") (param $po i32) (param $n i32) (param $last i32) (param $any i32) (param $hit f32) (param $miss f32) (param $ps i32)
+    (local $o i32) (local $end4 i32) (local $end i32)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $r v128) (local $u v128) (local $t v128) (local $y v128)
+    (local $five v128) (local $nine v128) (local $lim v128) (local $en v128) (local $hitv v128) (local $missv v128)
+    (local.set $s0 (v128.load (local.get $ps)))
+    (local.set $s1 (v128.load offset=16 (local.get $ps)))
+    (local.set $s2 (v128.load offset=32 (local.get $ps)))
+    (local.set $s3 (v128.load offset=48 (local.get $ps)))
+    (local.set $five (i32x4.splat (i32.const 5)))
+    (local.set $nine (i32x4.splat (i32.const 9)))
+    (local.set $lim (i32x4.splat (local.get $last)))
+    (local.set $en (i32x4.splat (i32.sub (i32.const 0) (local.get $any))))
+    (local.set $hitv (f32x4.splat (local.get $hit)))
+    (local.set $missv (f32x4.splat (local.get $miss)))
+    (local.set $end4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $quads_done
+      (loop $quads
+        (br_if $quads_done (i32.ge_u (local.get $o) (local.get $end4)))
+        ${step}
+        (v128.store (i32.add (local.get $po) (local.get $o)) (local.get $y))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $quads)))
+    ;; The n mod 4 last entries: one more step of every stream, the first lanes stored.
+    (if (i32.lt_u (local.get $o) (local.get $end))
+      (then
+        ${step}
+        (v128.store32_lane 0 (i32.add (local.get $po) (local.get $o)) (local.get $y))
+        (if (i32.lt_u (i32.add (local.get $o) (i32.const 4)) (local.get $end))
+          (then (v128.store32_lane 1 (i32.add (local.get $po) (i32.add (local.get $o) (i32.const 4))) (local.get $y))))
+        (if (i32.lt_u (i32.add (local.get $o) (i32.const 8)) (local.get $end))
+          (then (v128.store32_lane 2 (i32.add (local.get $po) (i32.add (local.get $o) (i32.const 8))) (local.get $y)))))))`;
 }
 
 /**
