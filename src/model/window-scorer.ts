@@ -1,5 +1,6 @@
 import type { Activation } from '../math/activations.js';
-import { fillZero, multiplyInKernels } from '../math/kernels/elementwise.js';
+import { elementwiseKernels, fillZero, multiplyInKernels } from '../math/kernels/elementwise.js';
+import { kernelInt32s } from '../math/kernels/wasm-gemm.js';
 import { addColumnSums, affine, gemm } from '../math/gemm.js';
 import { allocateForKernels, type DTypeName, type FloatArray } from '../math/matrix.js';
 import type { Rng } from '../math/random.js';
@@ -65,6 +66,8 @@ export class WindowScorer {
   readonly tableGrads: SparseRowGrad[];
   private readonly tableOffsets: number[];
   private ws: Workspace;
+  /** Each table's (data address, dim, offset) for the gather kernel; built on first use. */
+  private tableDescriptors: Int32Array | null = null;
   private preprocessing: PreprocessKernel | null = null;
   private preprocessor: Preprocessor | null = null;
   /** Whether the last forward pass applied the dropout mask (backward must mirror it). */
@@ -221,6 +224,7 @@ export class WindowScorer {
   private gather(X: FloatArray, ids: Int32Array, B: number): void {
     const { positions: w, P, D, tables, tableOffsets } = this;
     const T = tables.length;
+    if (this.gatherOnKernels(X, ids, B)) return;
     for (let n = 0; n < B; n++) {
       for (let j = 0; j < w; j++) {
         const base = (n * w + j) * T;
@@ -235,6 +239,35 @@ export class WindowScorer {
         }
       }
     }
+  }
+
+  /**
+   * gather on the kernel, when X, the ids and every table live in the kernels' memory;
+   * false, having done nothing, otherwise. Ids were checked against their tables when the
+   * windows were encoded; the kernel reads them as they are.
+   */
+  private gatherOnKernels(X: FloatArray, ids: Int32Array, B: number): boolean {
+    const kernels = X instanceof Float32Array ? elementwiseKernels() : null;
+    if (!kernels) return false;
+    const { memory } = kernels;
+    const pX = memory.pointer(X);
+    const pIds = memory.pointer(ids);
+    if (pX < 0 || pIds < 0) return false;
+    const T = this.tables.length;
+    if (!this.tableDescriptors) {
+      const descriptors = kernelInt32s(3 * T);
+      for (let t = 0; t < T; t++) {
+        const pData = memory.pointer(this.tables[t].data);
+        if (pData < 0) return false;
+        descriptors[3 * t] = pData;
+        descriptors[3 * t + 1] = this.tables[t].dim;
+        descriptors[3 * t + 2] = this.tableOffsets[t];
+      }
+      if (memory.pointer(descriptors) < 0) return false;
+      this.tableDescriptors = descriptors;
+    }
+    kernels.gather(pX, pIds, B, this.positions, T, this.D, this.P, memory.pointer(this.tableDescriptors));
+    return true;
   }
 
   /** ∂x back into the rows it was gathered from (a row used twice gets both gradients). */

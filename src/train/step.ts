@@ -6,6 +6,7 @@ import { centreWordOffset, type UnigramSampler } from '../objective/corruption.j
 import { MarginPairs } from '../objective/pairs.js';
 import { clipGradientNorm, type Optimizer, type ParameterGroups } from '../optim/index.js';
 import { dropWords } from './word-dropout.js';
+import { kernelInt32s } from '../math/kernels/wasm-gemm.js';
 
 /**
  * Which corrupted windows a step adds next to the true ones (see `objective.corruption`).
@@ -67,7 +68,8 @@ export class TrainingStep implements Step {
     const kinds = (corruption.centreWord ? 1 : 0) + (corruption.corpusNegatives ? 1 : 0);
     const maxPairs = batchSize * corruption.negatives * kinds;
     const maxRows = batchSize + maxPairs;
-    this.batch = { ids: new Int32Array(maxRows * this.stride), rows: 0, B: 0, gold: new Int32Array(batchSize), pairs: new MarginPairs(maxPairs) };
+    // The ids live in the kernels' memory, where the gather kernel reads them.
+    this.batch = { ids: kernelInt32s(maxRows * this.stride), rows: 0, B: 0, gold: new Int32Array(batchSize), pairs: new MarginPairs(maxPairs) };
     this.dS = new Float32Array(maxRows * model.K);
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { columnSumsInKernels, elementwiseKernels, fillZero, multiplyInKernels, tanhBackwardInKernels } from '../../src/math/kernels/elementwise.js';
-import { kernelFloats } from '../../src/math/kernels/wasm-gemm.js';
+import { kernelFloats, kernelInt32s } from '../../src/math/kernels/wasm-gemm.js';
 import { setKernelBackend } from '../../src/math/gemm.js';
 import { Rng } from '../../src/math/random.js';
 import { createTable, SparseRowGrad } from '../../src/model/embedding.js';
@@ -171,5 +171,26 @@ describe('element-wise kernels', () => {
     }
     // Arrays outside the kernels' memory are left to the caller.
     expect(multiplyInKernels(new Float32Array(2), kernelFloats(2), kernelFloats(2), 2)).toBe(false);
+  });
+
+  it('gather: the kernel builds the same input rows as the TypeScript loop, for several tables of odd widths', () => {
+    const rng = new Rng(11);
+    const words = createTable('word', 20, 7, 'float32', true);
+    const caps = createTable('caps', 6, 5, 'float32', true);
+    for (const t of [words, caps]) for (let i = 0; i < t.data.length; i++) t.data[i] = rng.range(-1, 1);
+    const model = new WindowScorer({ positions: 3, tables: [words, caps], hidden: 4, labels: 3, activation: getActivation('tanh'), dropout: 0, dtype: 'float32' });
+    const B = 9;
+    const heapIds = new Int32Array(B * 3 * 2);
+    for (let i = 0; i < heapIds.length; i++) heapIds[i] = i % 2 === 0 ? rng.int(20) : rng.int(6);
+    const kernelIds = kernelInt32s(heapIds.length);
+    kernelIds.set(heapIds);
+    const viaLoop = Float32Array.from(model.gatherInputs(heapIds, B));
+    const viaKernel = Float32Array.from(model.gatherInputs(kernelIds, B));
+    expect(viaKernel).toEqual(viaLoop);
+    // Row 0, position 0: word row then caps row.
+    const w0 = heapIds[0];
+    const c0 = heapIds[1];
+    expect(Array.from(viaKernel.subarray(0, 7))).toEqual(Array.from(words.data.subarray(w0 * 7, w0 * 7 + 7)));
+    expect(Array.from(viaKernel.subarray(7, 12))).toEqual(Array.from(caps.data.subarray(c0 * 5, c0 * 5 + 5)));
   });
 });

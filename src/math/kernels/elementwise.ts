@@ -23,6 +23,7 @@ export interface ElementwiseKernels {
   tanh_backward(pGrad: number, pA: number, n: number): void;
   column_sums(pOut: number, pM: number, rows: number, cols: number): void;
   zero(p: number, n: number): void;
+  gather(pX: number, pIds: number, B: number, w: number, T: number, D: number, P: number, pTables: number): void;
 }
 
 let cached: { exports: Record<string, unknown>; kernels: ElementwiseKernels } | null = null;
@@ -46,6 +47,7 @@ export function elementwiseKernels(): ElementwiseKernels | null {
         tanh_backward: exportedFunction(e, 'tanh_backward'),
         column_sums: exportedFunction(e, 'column_sums'),
         zero: exportedFunction(e, 'zero'),
+        gather: exportedFunction(e, 'gather'),
       },
     };
   }

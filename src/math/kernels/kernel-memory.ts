@@ -32,11 +32,21 @@ export class KernelMemory {
 
   /** A zero-filled Float32Array of n elements in the memory, or null when the memory cannot grow that far. */
   alloc(n: number): Float32Array | null {
+    return this.allocView(n, Float32Array);
+  }
+
+  /** The same for int32 values (the block is held by the Int32Array itself). */
+  allocInt32(n: number): Int32Array | null {
+    return this.allocView(n, Int32Array);
+  }
+
+  private allocView<V extends Float32Array | Int32Array>(n: number, Kind: new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => V): V | null {
     const bytes = Math.max(BLOCK, Math.ceil((4 * n) / BLOCK) * BLOCK);
     const start = this.blocks.take(bytes);
     if (start < 0) return null;
-    const view = new Float32Array(this.memory.buffer, start, n);
-    // A reused block holds an old array's values.
+    const view = new Kind(this.memory.buffer, start, n);
+    // A reused block holds an old array's values. (fill on shared memory is slow, but
+    // allocation is rare.)
     view.fill(0);
     this.registry.register(view, { start, end: start + bytes });
     return view;

@@ -335,6 +335,11 @@ export function kernelFloats(n: number): Float32Array {
   return loaded()?.memory.alloc(n) ?? new Float32Array(n);
 }
 
+/** kernelFloats for int32 values (window ids the kernels read). */
+export function kernelInt32s(n: number): Int32Array {
+  return loaded()?.memory.allocInt32(n) ?? new Int32Array(n);
+}
+
 /**
  * The loaded kernels' exports and their memory's allocator, when the kernels are loaded
  * and enabled (setKernelBackend); null otherwise, and callers then run their TypeScript

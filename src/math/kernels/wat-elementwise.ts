@@ -293,6 +293,56 @@ function zero(): string {
         (f32.store ${at('p')} (f32.const 0))`)})`;
 }
 
+/**
+ * gather(pX, pIds, B, w, T, D, P, pTables): the window scorer's input rows. For window n,
+ * position j and table t, the row ids[(n·w + j)·T + t] of table t (int32 triples at
+ * pTables + 12t: its data's byte address, its dim, its offset within a position) is copied
+ * to X[n·D + j·P + offset].
+ */
+function gather(): string {
+  return `
+  (func (export "gather") (param $pX i32) (param $pIds i32) (param $B i32) (param $w i32) (param $T i32) (param $D i32) (param $P i32) (param $pTables i32)
+    (local $n i32) (local $j i32) (local $t i32) (local $id i32) (local $desc i32) (local $bytes i32) (local $src i32) (local $dst i32)
+    (local $k i32) (local $end4 i32)
+    (block $windows_done
+      (loop $windows
+        (br_if $windows_done (i32.ge_u (local.get $n) (local.get $B)))
+        (local.set $j (i32.const 0))
+        (block $positions_done
+          (loop $positions
+            (br_if $positions_done (i32.ge_u (local.get $j) (local.get $w)))
+            (local.set $t (i32.const 0))
+            (block $tables_done
+              (loop $tables
+                (br_if $tables_done (i32.ge_u (local.get $t) (local.get $T)))
+                (local.set $desc (i32.add (local.get $pTables) (i32.mul (local.get $t) (i32.const 12))))
+                (local.set $id (i32.load (local.get $pIds)))
+                (local.set $bytes (i32.shl (i32.load offset=4 (local.get $desc)) (i32.const 2)))
+                (local.set $src (i32.add (i32.load (local.get $desc)) (i32.mul (local.get $id) (local.get $bytes))))
+                (local.set $dst (i32.add (local.get $pX) (i32.shl (i32.add (i32.add (i32.mul (local.get $n) (local.get $D)) (i32.mul (local.get $j) (local.get $P))) (i32.load offset=8 (local.get $desc))) (i32.const 2))))
+                (local.set $k (i32.const 0))
+                (local.set $end4 (i32.and (local.get $bytes) (i32.const -16)))
+                (block $v_done
+                  (loop $v
+                    (br_if $v_done (i32.ge_u (local.get $k) (local.get $end4)))
+                    (v128.store (i32.add (local.get $dst) (local.get $k)) (v128.load (i32.add (local.get $src) (local.get $k))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                    (br $v)))
+                (block $s_done
+                  (loop $s
+                    (br_if $s_done (i32.ge_u (local.get $k) (local.get $bytes)))
+                    (f32.store (i32.add (local.get $dst) (local.get $k)) (f32.load (i32.add (local.get $src) (local.get $k))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                    (br $s)))
+                (local.set $pIds (i32.add (local.get $pIds) (i32.const 4)))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $tables)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $positions)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $windows))))`;
+}
+
 export function elementwiseWat(): string {
-  return [adam(), adagrad(), l2Grad(), bernoulli(), tanhF32(), multiply(), tanhBackward(), columnSums(), zero()].join('\n');
+  return [adam(), adagrad(), l2Grad(), bernoulli(), tanhF32(), multiply(), tanhBackward(), columnSums(), zero(), gather()].join('\n');
 }
