@@ -4,22 +4,25 @@
  *
  *   npx tsx scripts/bench-predict.ts --checkpoint runs/x/model-best --data dev.txt
  *   npx tsx scripts/bench-predict.ts --synthetic [--act relu] # the bench workload: V 20,000, d 50, w 5, H 300, K 9, tanh
- *   options: --batch 256 (windows per call)  --budget 64 (MiB for the tables)  --reps 5 (best of)
+ *   options: --batch 256 (windows per call)  --budget 256 (MiB for the tables)  --reps 5 (best of)
+ *            --threads 1 (setKernelThreads)  --plain-kernels (the tables' TypeScript path)
  *
  * Prints one JSON line: tokens/s (best of --reps, the paths interleaved) of the plain path,
  * of the tables' first pass (fold, allocation and every first fill included: what one
  * `evaluate` of the file costs)
  * and of a later pass (rows filled: a long `predict` stream), the tables' memory (allocated,
  * and used: the pool's filled part), the rows in the pool, and how the labels and scores
- * compare with the plain path.
+ * compare with the plain path, and whether the tables ran on the WebAssembly kernels.
  */
 import { readConllFile } from '../src/data/conll.js';
+import { ACTIVATION_NAMES, type ActivationName } from '../src/math/activations.js';
+import { setKernelBackend, setKernelThreads, waitForKernelThreads } from '../src/math/gemm.js';
 import { encodeWindows, type EncodedWindows } from '../src/data/windows.js';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { Rng } from '../src/math/random.js';
 import { createScorer } from '../src/model/create.js';
 import { xavierInit } from '../src/model/params.js';
-import { PrecomputedScorer } from '../src/model/precompute.js';
+import { DEFAULT_TABLE_BUDGET, PrecomputedScorer } from '../src/model/precompute.js';
 import { predictLabelIds, scoreInBatches, type Scorer } from '../src/model/predict.js';
 import type { WindowScorer } from '../src/model/window-scorer.js';
 import { PEER_WORKLOAD, syntheticCorpus } from './lib/bench-workload.js';
@@ -31,11 +34,15 @@ interface Args {
   batch: number;
   budgetMiB: number;
   reps: number;
-  act: 'tanh' | 'hardtanh' | 'relu';
+  act: ActivationName;
+  threads: number;
+  plainKernels: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { checkpoint: null, data: null, synthetic: false, batch: 256, budgetMiB: 64, reps: 5, act: 'tanh' };
+  const args: Args = {
+    checkpoint: null, data: null, synthetic: false, batch: 256, budgetMiB: DEFAULT_TABLE_BUDGET / 1024 / 1024, reps: 5, act: 'tanh', threads: 1, plainKernels: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -49,10 +56,13 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--batch') args.batch = Number(value());
     else if (flag === '--budget') args.budgetMiB = Number(value());
     else if (flag === '--reps') args.reps = Number(value());
+    else if (flag === '--threads') args.threads = Number(value());
+    else if (flag === '--plain-kernels') args.plainKernels = true;
     else if (flag === '--act') {
       const act = value();
-      if (act !== 'tanh' && act !== 'hardtanh' && act !== 'relu') throw new Error('--act takes tanh, hardtanh or relu');
-      args.act = act;
+      const known = ACTIVATION_NAMES.find((name) => name === act);
+      if (known === undefined) throw new Error(`--act takes ${ACTIVATION_NAMES.join(', ')}`);
+      args.act = known;
     }
     else throw new Error(`unknown flag ${flag}`);
   }
@@ -99,17 +109,6 @@ function bench(label: string, model: WindowScorer, windows: EncodedWindows, args
     first = Math.min(first, seconds(() => predictLabelIds(scorer, windows, batch)));
     warm = Math.min(warm, seconds(() => predictLabelIds(scorer, windows, batch)));
   }
-  // The activation alone over every window's H units: the part the tables cannot remove.
-  const H = model.H;
-  const chunk = new Float32Array(batch * H).map((_, i) => Math.sin(i));
-  const act = new Float32Array(batch * H);
-  let activation = Infinity;
-  for (let r = 0; r < reps; r++) {
-    activation = Math.min(activation, seconds(() => {
-      for (let s = 0; s < n; s += batch) model.activation.forward(act, chunk, Math.min(batch, n - s) * H);
-    }));
-  }
-
   const plainIds = predictLabelIds(model, windows, batch);
   const tableIds = predictLabelIds(scorer, windows, batch);
   let differ = 0;
@@ -133,12 +132,14 @@ function bench(label: string, model: WindowScorer, windows: EncodedWindows, args
     tables_warm_tokens_per_s: rate(warm),
     speedup_first: Math.round((plain / first) * 100) / 100,
     speedup_warm: Math.round((plain / warm) * 100) / 100,
-    activation_alone_tokens_per_s: rate(activation),
     table_mib_allocated: mib(scorer.bytes),
     table_mib_used: mib(scorer.usedBytes),
     budget_mib: args.budgetMiB,
     pool_rows: scorer.poolRows,
     pooled_rows: scorer.pooledRows,
+    on_kernels: scorer.onKernels,
+    threads: args.threads,
+    threaded_passes: scorer.threadedPasses,
     labels_differing: differ,
     max_score_diff: maxDiff,
     max_abs_score: maxAbs,
@@ -148,6 +149,9 @@ function bench(label: string, model: WindowScorer, windows: EncodedWindows, args
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.plainKernels) setKernelBackend('plain');
+  setKernelThreads(args.threads);
+  waitForKernelThreads();
   if (args.synthetic) {
     const wl = PEER_WORKLOAD;
     const model = createScorer({

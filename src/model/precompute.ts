@@ -1,5 +1,7 @@
 import { gemm } from '../math/gemm.js';
-import { TupleMap } from './tuple-map.js';
+import { kernelFloats } from '../math/kernels/wasm-gemm.js';
+import { ACTIVATION_CODES, TAG_PARAMS, TagWindowsRunner, taggingKernels, type TaggingKernels } from '../math/kernels/tagging.js';
+import { TupleMap, tokenMap, type TokenMap } from './tuple-map.js';
 import type { WindowScorer } from './window-scorer.js';
 
 /**
@@ -21,28 +23,42 @@ import type { WindowScorer } from './window-scorer.js';
  * whatever the number of feature tables (w·T with a row per table row), and a text has
  * few more distinct tuples than distinct words (CoNLL-2003 dev with caps: 8,454 and 7,493).
  *
- * Rows are filled lazily, all w positions of a token at once, by one gemm per chunk of
- * tokens a batch meets for the first time: a token's cost is paid once, and only for
- * tokens the input has. Filled rows stay until the scorer is dropped, in a pool whose size
- * the memory budget bounds, given out first come, first served: a text's frequent tokens
- * are among its first, so the pool fills with the rows that pay (an input that starts with
- * a long list of rare words is scored correctly, just with less gain). Once it is full, a new
- * token is computed per pass of SUB_BATCH windows into a slot region and forgotten after
- * it (the w windows that use a token are consecutive, so they mostly share that pass); if
- * those slots run out too (windows that are not consecutive tokens), one position's
- * product is computed per window.
+ * Rows are filled lazily, all w positions of a token at once, by one gemm per run of
+ * tokens a pass meets for the first time, written straight into their rows: a token's cost
+ * is paid once, and only for tokens the input has. Filled rows stay until the scorer is
+ * dropped, in a pool whose size the memory budget bounds, given out first come, first
+ * served: a text's frequent tokens are among its first, so the pool fills with the rows
+ * that pay (an input that starts with a long list of rare words is scored correctly, just
+ * with less gain). The pool is allocated in chunks as it fills (rows never move), so it
+ * takes the memory of the tokens seen, not of the budget. Once it is full, a new token is
+ * computed per pass of SUB_BATCH windows into a slot region and forgotten after it (the w
+ * windows that use a token are consecutive, so they mostly share that pass); if those
+ * slots run out too (windows that are not consecutive tokens), one position's product is
+ * computed per window.
  *
- * The products are computed from the model's float32 rows and W_eff rounded once to
- * float32, in one dot product per entry; the sum over positions runs in float64 and is
- * rounded once. Scores therefore agree with the plain forward to float32 rounding, not bit
- * for bit (test/model/precompute.test.ts measures both against a float64 forward).
+ * Two ways to score a pass, with the same tables:
+ * - the WebAssembly kernels (when loaded and enabled): tag_windows (wat-tagging.ts) sums each
+ *   window's rows and the bias in float32, applies the activation and gives U·a + c (by
+ *   gemm_nt); the windows of a pass are split over the kernels' threads (tagging.ts), with
+ *   bitwise the same result for any thread count. Rows, bias, the row addresses, A and the
+ *   scores live in the kernels' memory. Products rounded to float32, w float32 additions
+ *   and an activation within a few ulps of the exact one (tanh 1.2): scores agree with the
+ *   plain forward to float32 rounding.
+ * - TypeScript (setKernelBackend('plain'), or no WebAssembly): the sum over positions in
+ *   float64, rounded once, the model's activation, gemm.
+ * test/model/precompute*.test.ts measures both against a float64 forward.
+ *
+ * A row holds a token's w products of H floats rounded up to a multiple of 4 (Hp),
+ * interleaved by vector: floats 4v .. 4v+3 of position j at 4·(v·w + j) (wat-tagging.ts says
+ * why). The stacked weights' rows are in that order, so a fill writes rows as they are read;
+ * the pad entries are products with zero rows of the stacked weights, so 0.
  *
  * The tables are a snapshot of W, b, the embeddings and the preprocessing when they are
  * built: call `invalidate()` after changing any of them (U and c are read live). Float32
  * models only (checkpoints always load as float32).
  */
 export interface PrecomputeOptions {
-  /** Bytes the pool of filled rows may take (default DEFAULT_TABLE_BUDGET, 64 MiB). */
+  /** Bytes the pool of filled rows may take (default DEFAULT_TABLE_BUDGET, 256 MiB). */
   budgetBytes?: number;
   /**
    * Until this many windows have been scored, score the plain way and build nothing: for a
@@ -51,8 +67,13 @@ export interface PrecomputeOptions {
   minWindows?: number;
 }
 
-/** 64 MiB: 11,184 tokens at w = 5, H = 300 (6 KB each); CoNLL-2003 dev (51,362 tokens) fills 8,454 of them. */
-export const DEFAULT_TABLE_BUDGET = 64 * 1024 * 1024;
+/**
+ * 256 MiB: 44,739 tokens at w = 5, H = 300 (6 KB each). The pool is allocated as it
+ * fills, so an input takes only what its tokens need: CoNLL-2003 dev (51,362 tokens)
+ * 8,454 rows; the bench's 204,567 Zipf tokens over a vocabulary of 20,000, 18,147 rows
+ * (109 MB). A smaller budget recomputes the tokens past it in every pass they occur in.
+ */
+export const DEFAULT_TABLE_BUDGET = 256 * 1024 * 1024;
 /**
  * Below this many windows in total, the plain forward is used (see PrecomputeOptions.minWindows).
  * Fresh tables cost about 1 ms to set up; on the CoNLL-2003 model (D = 525, H = 300) they
@@ -61,51 +82,91 @@ export const DEFAULT_TABLE_BUDGET = 64 * 1024 * 1024;
 export const DEFAULT_MIN_WINDOWS = 512;
 
 /**
- * Pool rows allocated at first, at least: an input of N windows has at most N + 2 distinct
- * tokens (each is the centre of its window, plus the two pads), so the first input sizes the
- * pool (pages the pool never reaches are never touched), and later ones double it as needed.
+ * Rows of the first chunk of the pool, at least (and of the input's bound on distinct tokens,
+ * N + 2 for N windows: each is the centre of its window, plus the two pads), up to a chunk's
+ * size (Tables.chunkRows); later chunks double the pool up to that size. Every block is
+ * zeroed when allocated (kernel-memory.ts), so the pool is allocated as it fills.
  */
 const INITIAL_POOL_ROWS = 512;
-/** Windows per internal pass: bounds the slot region and keeps Z and A in cache. */
-const SUB_BATCH = 128;
+/**
+ * Floats of a chunk of the pool, at least: 1 MiB. Small chunks are filled while their
+ * zeroing (kernel-memory.ts zeroes every block) is still in cache; on the bench, chunks of
+ * 16 MiB made the fills of new tokens 20% slower. A large budget gets larger chunks, so
+ * that the pool stays within MAX_REGIONS blocks.
+ */
+const MIN_CHUNK_FLOATS = 1 << 18;
+/**
+ * Windows per internal pass: bounds the slot region and A (which stays in L2), and is the
+ * unit the kernels split over threads (a pass of the bench's B = 256 is one).
+ */
+const SUB_BATCH = 256;
 /** Tokens per gemm when filling. */
 const FILL_ROWS = 64;
+/**
+ * Floats per block of rows, at most (16 MiB): locations of rows in TypeScript mode are
+ * (block << REGION_BITS) | offset.
+ */
+const REGION_BITS = 22;
+const REGION_FLOATS = 1 << REGION_BITS;
+const OFFSET_MASK = REGION_FLOATS - 1;
+/** Blocks a TypeScript-mode location can name (int32, non-negative). */
+const MAX_REGIONS = 1 << (31 - REGION_BITS);
 
 interface Tables {
+  /** The kernels that score passes, or null: the TypeScript path. */
+  readonly kernels: TaggingKernels | null;
+  /** What kernelsToUse() said when they were built: when that changes, they are rebuilt. */
+  readonly requested: TaggingKernels | null;
   /**
-   * Pool rows, then slot rows, then the fallback: w·H floats per row (position-major). The
-   * pool part starts small and doubles (up to the budget) as it fills, so that a small
-   * input allocates little; pool offsets stay valid across growth, slot offsets are only
-   * ever held within one pass, and the pool only grows before any slot is given out.
+   * Every block of rows (w·Hp floats each, positions interleaved): the pool's chunks, the
+   * slots and the per-window products. Held here so that kernel memory stays allocated.
    */
-  arena: Float32Array;
-  /** Rows the pool part of the arena has room for now (≤ poolCapacity). */
+  readonly regions: Float32Array[];
+  /** Byte address of each block in the kernels' memory (kernel mode). */
+  readonly regionAddress: number[];
+  /** Rows the pool's chunks have room for now (≤ poolCapacity). */
   poolRoom: number;
-  /** (w·H)×P, float32: row j·H + h is W_eff[h, block j]. One gemm against it gives a token's w products. */
+  /** Rows the budget allows (lowered if the kernels' memory runs out). */
+  poolCapacity: number;
+  /** The chunk being filled: its block, and the offset of its next free row. */
+  chunk: number;
+  chunkNext: number;
+  /** Rows of a chunk, at most. */
+  readonly chunkRows: number;
+  /** (w·Hp)×Pp, float32: row 4j + slot(w, h) is W_eff[h, block j] (zero rows and columns for the pads). */
   readonly weights: Float32Array;
-  /** b_eff in float64: the start of every window's sum. */
+  /** b_eff in float64 (TypeScript path) and rounded to float32, Hp entries (kernels). */
   readonly bias: Float64Array;
-  /** Token tuple → arena offset of its row: the pool (kept) and this pass's slots (cleared after it). */
-  readonly pool: TupleMap;
-  readonly slots: TupleMap;
-  readonly poolCapacity: number;
-  slotBase: number;
+  readonly bias32: Float32Array;
+  /** Token tuple → location of its row: the pool (kept) and this pass's slots (cleared after it). */
+  readonly pool: TokenMap;
+  readonly slots: TokenMap;
+  slotRegion: number;
   readonly slotCapacity: number;
-  fallbackBase: number;
-  /** Bytes of the stacked weights and the maps (the arena is counted apart: it grows). */
+  /** Block of SUB_BATCH rows for products computed per window (allocated when first needed), or −1. */
+  fallbackRegion: number;
+  /** Bytes of the weights, bias and maps (the blocks are counted apart: they grow). */
   readonly fixedBytes: number;
 }
 
 export class PrecomputedScorer {
   readonly K: number;
   private readonly H: number;
+  /** H rounded up to a multiple of 4: floats per position in a row. */
+  private readonly Hp: number;
   private readonly w: number;
   private readonly T: number;
-  /** Width of a token vector: Σ table dims. */
+  /** Width of a token vector: Σ table dims, and that rounded up to a multiple of 4. */
   private readonly P: number;
+  private readonly Pp: number;
+  /** Floats of one row: w·Hp. */
+  private readonly rowFloats: number;
   private readonly tableOffsets: Int32Array;
   private readonly budgetBytes: number;
   private readonly minWindows: number;
+  /** tag_hidden's activation code and leaky slope. */
+  private readonly actCode: number;
+  private readonly slope: number;
   private windowsSeen = 0;
   private tables: Tables | null = null;
   /**
@@ -114,22 +175,29 @@ export class PrecomputedScorer {
    * again and again means the pool is too small for the input.
    */
   readonly stats = { rowFills: 0, windowProducts: 0 };
-  // Buffers of one pass; sized once.
-  private readonly Z: Float32Array;
-  private readonly A: Float32Array;
-  private readonly Spass: Float32Array;
-  private readonly zacc: Float64Array;
-  /** Arena offset of each position's product for the current window. */
-  private readonly offsets: Int32Array;
-  /** Arena offset of each (window, position) row of the pass, −1 when it has none. */
+  // Buffers of one pass, sized once; in the kernels' memory when they are loaded.
+  /** Location of the row of each (window, position) of the pass, −1 when it has none (position j's product is interleaved in it). */
+  private readonly rowAtBlock: Float32Array;
   private readonly rowAt: Int32Array;
-  /** Tokens to fill in this pass: where their ids start, and where their row goes. */
+  /** SUB_BATCH×Hp activations (kernels), or SUB_BATCH×H (TypeScript, with Z, allocated when first needed). */
+  private readonly A: Float32Array;
+  private Z: Float32Array | null = null;
+  private readonly zacc: Float64Array;
+  /** Tokens to fill in this pass: where their ids start, and the block and offset of their row. */
   private readonly pendingAt: Int32Array;
-  private readonly pendingDst: Int32Array;
+  private readonly pendingRegion: Int32Array;
+  private readonly pendingOffset: Int32Array;
   private pending = 0;
+  /** Positions of the pass that locate() found no row for (fallbacks() computes them). */
+  private missing = 0;
   private readonly fillX: Float32Array;
-  private readonly fillY: Float32Array;
-  private S: Float32Array = new Float32Array(0);
+  private S: Float32Array;
+  /** U and c copied into the kernels' memory, when the model's are not there. */
+  private outputCopy: Float32Array | null = null;
+  /** tag_windows' parameter block (TAG_PARAMS ints; the slope as float32 bits). */
+  private readonly params: Float32Array;
+  private readonly paramInts: Int32Array;
+  private readonly runner = new TagWindowsRunner();
 
   constructor(readonly model: WindowScorer, options: PrecomputeOptions = {}) {
     if (model.dtype !== 'float32') throw new RangeError('PrecomputedScorer: float32 models only');
@@ -139,21 +207,29 @@ export class PrecomputedScorer {
     const { H, K, positions: w, P } = model;
     this.K = K;
     this.H = H;
+    this.Hp = roundUp4(H);
     this.w = w;
     this.T = model.tables.length;
     this.P = P;
+    this.Pp = roundUp4(P);
+    this.rowFloats = w * this.Hp;
+    if (this.rowFloats > REGION_FLOATS) throw new RangeError(`PrecomputedScorer: rows of ${w}×${H} floats are too large`);
     this.tableOffsets = new Int32Array(this.T);
     for (let t = 1; t < this.T; t++) this.tableOffsets[t] = this.tableOffsets[t - 1] + model.tables[t - 1].dim;
-    this.Z = new Float32Array(SUB_BATCH * H);
-    this.A = new Float32Array(SUB_BATCH * H);
-    this.Spass = new Float32Array(SUB_BATCH * K);
+    const act = model.activation;
+    this.actCode = ACTIVATION_CODES[act.name];
+    this.slope = act.name === 'leaky-relu' ? leakySlopeOf(model) : 0;
+    this.rowAtBlock = kernelFloats(SUB_BATCH * w);
+    this.rowAt = new Int32Array(this.rowAtBlock.buffer, this.rowAtBlock.byteOffset, SUB_BATCH * w);
+    this.A = kernelFloats(SUB_BATCH * this.Hp);
     this.zacc = new Float64Array(H);
-    this.offsets = new Int32Array(w);
-    this.rowAt = new Int32Array(SUB_BATCH * w);
     this.pendingAt = new Int32Array(SUB_BATCH * w);
-    this.pendingDst = new Int32Array(SUB_BATCH * w);
-    this.fillX = new Float32Array(FILL_ROWS * P);
-    this.fillY = new Float32Array(FILL_ROWS * w * H);
+    this.pendingRegion = new Int32Array(SUB_BATCH * w);
+    this.pendingOffset = new Int32Array(SUB_BATCH * w);
+    this.fillX = kernelFloats(FILL_ROWS * this.Pp);
+    this.S = kernelFloats(SUB_BATCH * K);
+    this.params = kernelFloats(TAG_PARAMS);
+    this.paramInts = new Int32Array(this.params.buffer, this.params.byteOffset, TAG_PARAMS);
   }
 
   /** Whether the tables are built (false until a call reached `minWindows`). */
@@ -161,17 +237,25 @@ export class PrecomputedScorer {
     return this.tables !== null;
   }
 
+  /** Bytes of one token's row (w positions of H floats, padded to a multiple of 4). */
+  get rowBytes(): number {
+    return this.rowFloats * 4;
+  }
+
   /** Bytes allocated for the tables (the pool as grown so far, slots, stacked weights, maps); 0 before they are built. */
   get bytes(): number {
     const tb = this.tables;
-    return tb ? tb.arena.byteLength + tb.fixedBytes : 0;
+    if (!tb) return 0;
+    let blocks = 0;
+    for (const r of tb.regions) blocks += r.byteLength;
+    return blocks + tb.fixedBytes;
   }
 
   /** Bytes of that in use: the filled part of the pool instead of all of it. */
   get usedBytes(): number {
     const tb = this.tables;
     if (!tb) return 0;
-    return this.bytes - (tb.poolRoom - tb.pool.size) * this.w * this.H * 4;
+    return this.bytes - (tb.poolRoom - tb.pool.size) * this.rowBytes;
   }
 
   /** Tokens the pool can hold (0 before the tables are built). */
@@ -182,6 +266,16 @@ export class PrecomputedScorer {
   /** Tokens in the pool. */
   get pooledRows(): number {
     return this.tables?.pool.size ?? 0;
+  }
+
+  /** Passes whose windows were split over the kernels' threads (setKernelThreads). */
+  get threadedPasses(): number {
+    return this.runner.splits;
+  }
+
+  /** Whether passes run on the WebAssembly kernels (false before the tables are built). */
+  get onKernels(): boolean {
+    return this.tables !== null && this.tables.kernels !== null;
   }
 
   /** Forget the tables: the next call rebuilds them from the model's current parameters. */
@@ -199,7 +293,7 @@ export class PrecomputedScorer {
     if (this.tables) return true;
     this.windowsSeen += count;
     if (this.windowsSeen < this.minWindows) return false;
-    this.tables = this.build(count);
+    this.tables = this.build(count, this.kernelsToUse());
     return true;
   }
 
@@ -211,34 +305,95 @@ export class PrecomputedScorer {
     const stride = this.w * this.T;
     if (ids.length < B * stride) throw new RangeError(`PrecomputedScorer.forward: ${B} windows need ${B * stride} ids, got ${ids.length}`);
     this.checkRows(ids, B * stride);
-    this.tables ??= this.build(B);
     const K = this.K;
-    if (this.S.length < B * K) this.S = new Float32Array(B * K);
-    const { S, Spass } = this;
+    if (this.S.length < B * K) this.S = kernelFloats(Math.max(B * K, 2 * this.S.length));
+    const kernels = this.kernelsToUse();
+    // Tables built for kernels that were disabled since (or the other way round) are rebuilt.
+    if (this.tables && this.tables.requested !== kernels) this.invalidate();
+    this.tables ??= this.build(B, kernels);
+    const tb = this.tables;
+    const output = tb.kernels ? this.outputInKernels(tb.kernels) : null;
     for (let start = 0; start < B; start += SUB_BATCH) {
       const n = Math.min(SUB_BATCH, B - start);
-      this.pass(this.tables, ids, start * stride, n);
-      const o = start * K;
-      for (let i = 0; i < n * K; i++) S[o + i] = Spass[i];
+      const first = start * stride;
+      this.locate(tb, ids, first, n);
+      this.fill(tb, ids);
+      if (this.missing > 0) this.fallbacks(tb, ids, first, n);
+      // The slots held this pass's tokens that found no room in the pool.
+      tb.slots.clear();
+      if (tb.kernels && output) this.passOnKernels(tb, tb.kernels, output, start, n);
+      else this.passInTypeScript(tb, start, n);
     }
-    return S.subarray(0, B * K);
+    return this.S.subarray(0, B * K);
   }
 
-  /** Scores of n windows whose ids start at ids[first] into Spass. */
-  private pass(tb: Tables, ids: Int32Array, first: number, n: number): void {
-    this.locate(tb, ids, first, n);
-    this.fill(tb, ids);
-    this.firstLayer(tb, ids, first, n);
-    // The slots held this pass's tokens that found no room in the pool.
-    tb.slots.clear();
-    const { H, K, Z, A, Spass } = this;
+  /**
+   * The kernels when they are enabled and every buffer of a pass lives in their memory
+   * (it may not, if that memory ran out), else null.
+   */
+  private kernelsToUse(): TaggingKernels | null {
+    const kernels = taggingKernels();
+    if (!kernels) return null;
+    const m = kernels.memory;
     const { U, c } = this.model.params;
+    if (m.pointer(U) < 0 || m.pointer(c) < 0) this.outputCopy ??= kernelFloats(this.K * this.H + this.K);
+    const output = this.outputCopy === null || m.pointer(this.outputCopy) >= 0;
+    const inMemory = m.pointer(this.rowAtBlock) >= 0 && m.pointer(this.A) >= 0 && m.pointer(this.fillX) >= 0 && m.pointer(this.S) >= 0 && m.pointer(this.params) >= 0;
+    return output && inMemory ? kernels : null;
+  }
+
+  /** Byte addresses of U, c and S in the kernels' memory (U and c copied there now if the model's are elsewhere: they are read live). */
+  private outputInKernels(kernels: TaggingKernels): { pU: number; pc: number; pS: number } {
+    const { U, c } = this.model.params;
+    const m = kernels.memory;
+    let pU = m.pointer(U);
+    let pc = m.pointer(c);
+    const copy = this.outputCopy;
+    if ((pU < 0 || pc < 0) && copy) {
+      const { H, K } = this;
+      copy.set(U.subarray(0, K * H));
+      copy.set(c.subarray(0, K), K * H);
+      pU = m.pointer(copy);
+      pc = pU + 4 * K * H;
+    }
+    return { pU, pc, pS: m.pointer(this.S) };
+  }
+
+  /** A (n×Hp) = f(Σ rows + b_eff), then S = A·Uᵀ + c, into S from window `start` on: tag_windows, split over the threads. */
+  private passOnKernels(tb: Tables, kernels: TaggingKernels, output: { pU: number; pc: number; pS: number }, start: number, n: number): void {
+    const { w, H, Hp, K, params, paramInts: ints } = this;
+    const m = kernels.memory;
+    ints[0] = w;
+    ints[1] = Hp;
+    ints[2] = H;
+    ints[3] = K;
+    ints[4] = m.pointer(tb.bias32);
+    ints[5] = output.pU;
+    ints[6] = output.pc;
+    ints[7] = this.actCode;
+    params[8] = this.slope;
+    this.runner.run(kernels, n, m.pointer(this.rowAtBlock), m.pointer(this.A), output.pS + 4 * start * K, m.pointer(params), w, Hp, K);
+  }
+
+  /** The TypeScript path: Z = b_eff + Σ rows in float64, A = f(Z), S = A·Uᵀ + c. */
+  private passInTypeScript(tb: Tables, start: number, n: number): void {
+    const { H, K, A, S } = this;
+    const { U, c } = this.model.params;
+    this.Z ??= new Float32Array(SUB_BATCH * H);
+    const Z = this.Z;
+    this.firstLayer(tb, Z, n);
     this.model.activation.forward(A, Z, n * H);
-    gemm(false, true, n, K, H, 1, A, U, 0, Spass);
+    const out = S.subarray(start * K, (start + n) * K);
+    gemm(false, true, n, K, H, 1, A, U, 0, out);
     for (let i = 0; i < n; i++) {
       const o = i * K;
-      for (let k = 0; k < K; k++) Spass[o + k] += c[k];
+      for (let k = 0; k < K; k++) out[o + k] += c[k];
     }
+  }
+
+  /** Where row `offset` of block `region` is, as the pass reads it: a byte address (kernels) or block and offset. */
+  private location(tb: Tables, region: number, offset: number): number {
+    return tb.kernels ? tb.regionAddress[region] + 4 * offset : (region << REGION_BITS) | offset;
   }
 
   /**
@@ -246,138 +401,138 @@ export class PrecomputedScorer {
    * (the pool while it lasts, then a slot while slots last) and queueing their fill.
    */
   private locate(tb: Tables, ids: Int32Array, first: number, n: number): void {
-    const { T, w, H, rowAt, pendingAt, pendingDst } = this;
-    const rowFloats = w * H;
+    const { T, w, rowFloats, rowAt, pendingAt, pendingRegion, pendingOffset } = this;
+    const { pool, slots } = tb;
     let pending = 0;
+    let missing = 0;
     for (let win = 0; win < n; win++) {
       for (let j = 0; j < w; j++) {
         const at = first + (win * w + j) * T;
         // Consecutive windows of a sentence share w − 1 tokens, one position apart: reuse
         // the previous window's look-up when the tuple is the same (whatever the reason).
         if (win > 0 && j + 1 < w && sameTuple(ids, at, at - (w - 1) * T, T)) {
-          rowAt[win * w + j] = rowAt[(win - 1) * w + j + 1];
+          const previous = rowAt[(win - 1) * w + j + 1];
+          rowAt[win * w + j] = previous;
+          if (previous < 0) missing++;
           continue;
         }
-        let row = tb.pool.get(ids, at);
-        if (row < 0) row = tb.slots.get(ids, at);
+        let row = pool.get(ids, at);
+        if (row < 0 && tb.slotCapacity > 0) row = slots.get(ids, at);
         if (row < 0) {
-          if (tb.pool.size === tb.poolRoom && tb.poolRoom < tb.poolCapacity) this.growPool(tb);
-          if (tb.pool.size < tb.poolRoom) {
-            row = tb.pool.size * rowFloats;
-            tb.pool.add(ids, at, row);
-          } else if (tb.slots.size < tb.slotCapacity) {
-            row = tb.slotBase + tb.slots.size * rowFloats;
-            tb.slots.add(ids, at, row);
+          let region = -1;
+          let offset = 0;
+          if (pool.size === tb.poolRoom && tb.poolRoom < tb.poolCapacity) this.growPool(tb);
+          if (pool.size < tb.poolRoom) {
+            region = tb.chunk;
+            offset = tb.chunkNext;
+            tb.chunkNext += rowFloats;
+            row = this.location(tb, region, offset);
+            pool.add(ids, at, row);
+          } else if (slots.size < tb.slotCapacity) {
+            region = tb.slotRegion;
+            offset = slots.size * rowFloats;
+            row = this.location(tb, region, offset);
+            slots.add(ids, at, row);
           }
-          if (row >= 0) {
+          if (region >= 0) {
             pendingAt[pending] = at;
-            pendingDst[pending++] = row;
+            pendingRegion[pending] = region;
+            pendingOffset[pending++] = offset;
           }
         }
         rowAt[win * w + j] = row;
+        if (row < 0) missing++;
       }
     }
     this.pending = pending;
+    this.missing = missing;
   }
 
-  /** Doubles the pool part of the arena (up to the budget), keeping the rows it holds at their offsets. */
+  /** One more chunk of pool rows: as many as the pool has (at least INITIAL_POOL_ROWS), at most chunkRows. Rows already placed never move. */
   private growPool(tb: Tables): void {
-    const rowFloats = this.w * this.H;
-    const room = Math.min(tb.poolCapacity, tb.poolRoom * 2);
-    const slotFloats = tb.fallbackBase - tb.slotBase;
-    const arena = new Float32Array(room * rowFloats + slotFloats + rowFloats);
-    arena.set(tb.arena.subarray(0, tb.pool.size * rowFloats));
-    tb.arena = arena;
-    tb.poolRoom = room;
-    tb.slotBase = room * rowFloats;
-    tb.fallbackBase = tb.slotBase + slotFloats;
+    const rows = Math.min(tb.poolCapacity - tb.poolRoom, Math.max(tb.poolRoom, INITIAL_POOL_ROWS), tb.chunkRows);
+    const block = this.addRegion(tb, rows * this.rowFloats);
+    if (block < 0) {
+      // The kernels' memory is full: the pool stays as it is, and the slots take the rest.
+      tb.poolCapacity = tb.poolRoom;
+      return;
+    }
+    tb.chunk = block;
+    tb.chunkNext = 0;
+    tb.poolRoom += rows;
   }
 
-  /** The pending tokens' products, FILL_ROWS at a time: gather their vectors, one gemm against the stacked weights, copy into place. */
+  /** A new block of `floats`, zeroed; its index, or −1 when it cannot be placed where the pass reads. */
+  private addRegion(tb: Tables, floats: number): number {
+    if (tb.regions.length >= MAX_REGIONS) return -1;
+    const block = kernelFloats(floats);
+    let address = 0;
+    if (tb.kernels) {
+      address = tb.kernels.memory.pointer(block);
+      if (address < 0) return -1;
+    }
+    tb.regions.push(block);
+    tb.regionAddress.push(address);
+    return tb.regions.length - 1;
+  }
+
+  /**
+   * The pending tokens' products: their vectors gathered, then one gemm against the stacked
+   * weights per run of rows that follow each other in one block, written in place.
+   */
   private fill(tb: Tables, ids: Int32Array): void {
-    const { P, w, H, fillX: X, fillY: Y, pendingAt, pendingDst } = this;
-    const rowFloats = w * H;
-    const arena = tb.arena;
-    this.stats.rowFills += this.pending;
-    for (let p0 = 0; p0 < this.pending; p0 += FILL_ROWS) {
-      const m = Math.min(FILL_ROWS, this.pending - p0);
-      for (let r = 0; r < m; r++) this.gatherToken(ids, pendingAt[p0 + r], X, r * P);
-      gemm(false, true, m, rowFloats, P, 1, X, tb.weights, 0, Y);
-      for (let r = 0; r < m; r++) {
-        const src = r * rowFloats;
-        const dst = pendingDst[p0 + r];
-        for (let i = 0; i < rowFloats; i++) arena[dst + i] = Y[src + i];
-      }
+    const { Pp, rowFloats, fillX: X, pendingAt, pendingRegion, pendingOffset } = this;
+    const pending = this.pending;
+    this.stats.rowFills += pending;
+    let p0 = 0;
+    while (p0 < pending) {
+      const region = pendingRegion[p0];
+      let m = 1;
+      while (m < FILL_ROWS && p0 + m < pending && pendingRegion[p0 + m] === region && pendingOffset[p0 + m] === pendingOffset[p0] + m * rowFloats) m++;
+      for (let r = 0; r < m; r++) this.gatherToken(ids, pendingAt[p0 + r], X, r * Pp);
+      const dst = pendingOffset[p0];
+      gemm(false, true, m, rowFloats, Pp, 1, X, tb.weights, 0, tb.regions[region].subarray(dst, dst + m * rowFloats));
+      p0 += m;
     }
     this.pending = 0;
   }
 
-  /**
-   * Z (n×H) = b_eff + Σ_j (token j's product at position j): w vector additions per window.
-   * Windows are 2k+1 wide; for the usual 1, 3, 5 and 7 positions all rows are summed in one
-   * sweep (float64, one rounding, one store per unit), which is about twice as fast as
-   * sweeping an accumulator once per group of rows.
-   */
-  private firstLayer(tb: Tables, ids: Int32Array, first: number, n: number): void {
-    const { w, H, Z, zacc, offsets } = this;
-    const { arena, bias } = tb;
+  /** Positions with no row (neither pool nor slot): that one position's product, for this window. */
+  private fallbacks(tb: Tables, ids: Int32Array, first: number, n: number): void {
+    const { w, T, H, Pp, rowFloats, rowAt } = this;
     for (let win = 0; win < n; win++) {
-      for (let j = 0; j < w; j++) offsets[j] = this.rowOffset(tb, ids, first, win, j);
-      const zo = win * H;
-      const o0 = offsets[0];
-      if (w === 1) {
-        for (let h = 0; h < H; h++) Z[zo + h] = bias[h] + arena[o0 + h];
-      } else if (w === 3) {
-        const o1 = offsets[1];
-        const o2 = offsets[2];
-        for (let h = 0; h < H; h++) Z[zo + h] = bias[h] + (arena[o0 + h] + arena[o1 + h] + arena[o2 + h]);
-      } else if (w === 5) {
-        const o1 = offsets[1];
-        const o2 = offsets[2];
-        const o3 = offsets[3];
-        const o4 = offsets[4];
-        for (let h = 0; h < H; h++) Z[zo + h] = bias[h] + (arena[o0 + h] + arena[o1 + h] + (arena[o2 + h] + arena[o3 + h]) + arena[o4 + h]);
-      } else if (w === 7) {
-        const o1 = offsets[1];
-        const o2 = offsets[2];
-        const o3 = offsets[3];
-        const o4 = offsets[4];
-        const o5 = offsets[5];
-        const o6 = offsets[6];
-        for (let h = 0; h < H; h++) {
-          Z[zo + h] = bias[h] + (arena[o0 + h] + arena[o1 + h] + (arena[o2 + h] + arena[o3 + h]) + (arena[o4 + h] + arena[o5 + h] + arena[o6 + h]));
+      for (let j = 0; j < w; j++) {
+        if (rowAt[win * w + j] >= 0) continue;
+        if (tb.fallbackRegion < 0) {
+          tb.fallbackRegion = this.addRegion(tb, SUB_BATCH * rowFloats);
+          if (tb.fallbackRegion < 0) throw new RangeError('PrecomputedScorer: no memory left for the tables');
         }
-      } else {
-        for (let h = 0; h < H; h++) zacc[h] = bias[h];
-        let j = 0;
-        for (; j + 3 < w; j += 4) {
-          const a = offsets[j];
-          const b = offsets[j + 1];
-          const c = offsets[j + 2];
-          const d = offsets[j + 3];
-          for (let h = 0; h < H; h++) zacc[h] += arena[a + h] + arena[b + h] + (arena[c + h] + arena[d + h]);
-        }
-        for (; j < w; j++) {
-          const a = offsets[j];
-          for (let h = 0; h < H; h++) zacc[h] += arena[a + h];
-        }
-        for (let h = 0; h < H; h++) Z[zo + h] = zacc[h];
+        // Window win's products sit where a row would, position j interleaved as in rows.
+        const offset = win * rowFloats;
+        const x = this.fillX;
+        this.gatherToken(ids, first + (win * w + j) * T, x, 0);
+        productAt(tb.weights, x, Pp, H, w, j, tb.regions[tb.fallbackRegion], offset);
+        this.stats.windowProducts++;
+        rowAt[win * w + j] = this.location(tb, tb.fallbackRegion, offset);
       }
     }
   }
 
-  /** Where the product of window win's token at position j starts: its row, or (no row) a fallback slot computed now. */
-  private rowOffset(tb: Tables, ids: Int32Array, first: number, win: number, j: number): number {
-    const { w, H, P, T } = this;
-    const row = this.rowAt[win * w + j];
-    if (row >= 0) return row + j * H;
-    // Neither pool nor slot: this one position's product, now (a GEMV over the token's vector).
-    const x = this.fillX;
-    this.gatherToken(ids, first + (win * w + j) * T, x, 0);
-    const dst = tb.fallbackBase + j * H;
-    productAt(tb.weights, j * H * P, x, P, H, tb.arena, dst);
-    this.stats.windowProducts++;
-    return dst;
+  /** Z (n×H) = b_eff + Σ_j (token j's product at position j), summed in float64 and rounded once. */
+  private firstLayer(tb: Tables, Z: Float32Array, n: number): void {
+    const { w, H, zacc, rowAt } = this;
+    const { regions, bias } = tb;
+    for (let win = 0; win < n; win++) {
+      for (let h = 0; h < H; h++) zacc[h] = bias[h];
+      for (let j = 0; j < w; j++) {
+        const location = rowAt[win * w + j];
+        const rows = regions[location >>> REGION_BITS];
+        const o = (location & OFFSET_MASK) + 4 * j;
+        for (let h = 0; h < H; h++) zacc[h] += rows[o + slot(w, h)];
+      }
+      const zo = win * H;
+      for (let h = 0; h < H; h++) Z[zo + h] = zacc[h];
+    }
   }
 
   /** A token's vector (its rows of every table, concatenated) from its ids at ids[at..at+T) into X[xo..xo+P). */
@@ -405,48 +560,72 @@ export class PrecomputedScorer {
     }
   }
 
-  /** The tables for the model's current parameters, the pool sized for an input of `windows` windows. */
-  private build(windows: number): Tables {
-    const { model, w, H, T, P } = this;
+  /** The tables for the model's current parameters, the first chunk of the pool sized for an input of `windows` windows. */
+  private build(windows: number, kernels: TaggingKernels | null): Tables {
+    const { model, w, H, Hp, P, Pp, rowFloats } = this;
     const { D } = model;
     const { W, bias } = foldPreprocessing(model);
     for (const table of model.tables) if (!(table.data instanceof Float32Array)) throw new RangeError('PrecomputedScorer: float32 models only');
-    const rowFloats = w * H;
     // Distinct tuples are bounded by the product of the table sizes (tiny for a model with few rows).
-    const tuples = model.tables.reduce((n, table) => n * table.rows, 1);
-    const poolCapacity = Math.min(tuples, Math.floor(this.budgetBytes / (rowFloats * 4)));
+    const rows = model.tables.map((table) => table.rows);
+    const tuples = rows.reduce((n, r) => n * r, 1);
+    const chunkFloats = Math.min(REGION_FLOATS, Math.max(MIN_CHUNK_FLOATS, this.budgetBytes / 4 / (MAX_REGIONS / 2)));
+    const chunkRows = Math.max(1, Math.floor(chunkFloats / rowFloats));
+    // Block locations must fit an int32: the pool's chunks, the slots and the per-window products.
+    const poolCapacity = Math.min(tuples, Math.floor(this.budgetBytes / (rowFloats * 4)), (MAX_REGIONS - 2) * chunkRows);
     // Tokens of one pass: at most SUB_BATCH + w − 1 distinct for windows of consecutive tokens (+ the two pads).
     const slotCapacity = poolCapacity < tuples ? SUB_BATCH + w + 1 : 0;
-    const poolRoom = Math.min(poolCapacity, Math.max(INITIAL_POOL_ROWS, windows + 2));
-    const slotBase = poolRoom * rowFloats;
-    const fallbackBase = slotBase + slotCapacity * rowFloats;
-    // Offsets are int32.
-    if ((poolCapacity + slotCapacity + 1) * rowFloats >= 2 ** 31) throw new RangeError(`PrecomputedScorer: a budget of ${this.budgetBytes} bytes is too large`);
-    const arena = new Float32Array(fallbackBase + rowFloats);
-    // Row j·H + h of the stacked weights is row h of W_eff's block j: a token's w products in one gemm.
-    const weights = new Float32Array(rowFloats * P);
+    // Row 4j + slot(w, h) of the stacked weights is row h of W_eff's block j: a token's w products in one gemm, in a row's order.
+    const weights = kernelFloats(rowFloats * Pp);
     for (let j = 0; j < w; j++) {
       for (let h = 0; h < H; h++) {
         const src = h * D + j * P;
-        const dst = (j * H + h) * P;
+        const dst = (4 * j + slot(w, h)) * Pp;
         for (let e = 0; e < P; e++) weights[dst + e] = W[src + e];
       }
     }
-    const pool = new TupleMap(T, poolCapacity);
-    const slots = new TupleMap(T, slotCapacity);
-    return {
-      arena,
-      poolRoom,
+    const bias32 = kernelFloats(Hp);
+    for (let h = 0; h < H; h++) bias32[h] = bias[h];
+    const pool = tokenMap(rows, poolCapacity);
+    // A few hundred keys, looked up only once the pool is full: hashing is enough, and takes
+    // no memory per possible tuple.
+    const slots = new TupleMap(this.T, slotCapacity);
+    const tb: Tables = {
+      kernels: kernels && kernels.memory.pointer(weights) >= 0 && kernels.memory.pointer(bias32) >= 0 ? kernels : null,
+      requested: kernels,
+      regions: [],
+      regionAddress: [],
+      poolRoom: 0,
+      poolCapacity,
+      chunk: -1,
+      chunkNext: 0,
+      chunkRows,
       weights,
       bias,
+      bias32,
       pool,
       slots,
-      poolCapacity,
-      slotBase,
+      slotRegion: -1,
       slotCapacity,
-      fallbackBase,
-      fixedBytes: weights.byteLength + pool.bytes + slots.bytes,
+      fallbackRegion: -1,
+      fixedBytes: weights.byteLength + bias32.byteLength + pool.bytes + slots.bytes,
     };
+    if (slotCapacity > 0) {
+      const slotRegion = this.addRegion(tb, slotCapacity * rowFloats);
+      if (slotRegion < 0) throw new RangeError('PrecomputedScorer: no memory left for the tables');
+      tb.slotRegion = slotRegion;
+    }
+    const first = Math.min(poolCapacity, Math.max(INITIAL_POOL_ROWS, windows + 2), chunkRows);
+    if (first > 0) {
+      const block = this.addRegion(tb, first * rowFloats);
+      if (block >= 0) {
+        tb.chunk = block;
+        tb.poolRoom = first;
+      } else {
+        tb.poolCapacity = 0;
+      }
+    }
+    return tb;
   }
 }
 
@@ -493,23 +672,41 @@ function requireTransform(transform: Float64Array | null, length: number): Float
   return transform;
 }
 
+function roundUp4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** Where entry h of position 0's product sits in a row of w positions (position j's is 4j further). */
+function slot(w: number, h: number): number {
+  return (h >> 2) * 4 * w + (h & 3);
+}
+
+/**
+ * The leaky-ReLU slope of the model's activation, which the Activation interface does not
+ * expose: f(−1) = −slope, computed into float64 storage, where it is exact.
+ */
+function leakySlopeOf(model: WindowScorer): number {
+  const a = new Float64Array(1);
+  model.activation.forward(a, Float64Array.of(-1), 1);
+  return -a[0];
+}
+
 function sameTuple(ids: Int32Array, a: number, b: number, T: number): boolean {
   for (let t = 0; t < T; t++) if (ids[a + t] !== ids[b + t]) return false;
   return true;
 }
 
-/** out[oo + h] = Σ_e weights[wo + h·P + e] · x[e] for h < H: one position's product, summed in float64. */
-function productAt(weights: Float32Array, wo: number, x: Float32Array, P: number, H: number, out: Float32Array, oo: number): void {
+/** Position j's product (H entries, summed in float64) of the token vector x, into the row at out[oo..], interleaved as rows are. */
+function productAt(weights: Float32Array, x: Float32Array, Pp: number, H: number, w: number, j: number, out: Float32Array, oo: number): void {
   for (let h = 0; h < H; h++) {
-    const r = wo + h * P;
+    const at = 4 * j + slot(w, h);
+    const r = at * Pp;
     let s0 = 0;
     let s1 = 0;
-    let e = 0;
-    for (; e + 1 < P; e += 2) {
+    for (let e = 0; e < Pp; e += 2) {
       s0 += weights[r + e] * x[e];
       s1 += weights[r + e + 1] * x[e + 1];
     }
-    if (e < P) s0 += weights[r + e] * x[e];
-    out[oo + h] = s0 + s1;
+    out[oo + at] = s0 + s1;
   }
 }

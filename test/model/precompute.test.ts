@@ -168,7 +168,7 @@ describe('PrecomputedScorer: the first layer from tables of W_j·e', () => {
     expect(full.stats).toEqual({ rowFills: used, windowProducts: 0 });
     scoresOf(full, windows, 700);
     expect(full.stats.rowFills).toBe(used);
-    const rowBytes = model.positions * model.H * 4;
+    const rowBytes = full.rowBytes;
     for (const poolRows of [0, 1, 30, 500]) {
       const scorer = new PrecomputedScorer(model, { minWindows: 0, budgetBytes: poolRows * rowBytes });
       const got = scoresOf(scorer, windows, 300);
@@ -207,20 +207,22 @@ describe('PrecomputedScorer: when the tables are built, and what they hold', () 
   it('holds at most the budget, or every possible token of a small model; uses only what the input needs', () => {
     const tiny = randomModel({ ...SPEC, vocabSize: 4, suffixRows: 3, prefixRows: 2 }, 1); // 4·6·3·2 = 144 possible tokens
     const windows = randomWindows(tiny, 50, 2);
-    const rowBytes = tiny.positions * tiny.H * 4;
     const roomy = new PrecomputedScorer(tiny, { minWindows: 0 });
+    // w positions of H = 13 floats, padded to 16.
+    const rowBytes = roomy.rowBytes;
+    expect(rowBytes).toBe(tiny.positions * 16 * 4);
     predictLabelIds(roomy, windows, 50);
     expect(roomy.poolRows).toBe(144);
-    // The arena (pool, no slots: every token fits, one fallback row) and the stacked weights (W_eff once) at least.
-    expect(roomy.bytes).toBeGreaterThanOrEqual((145 * rowBytes) + tiny.D * tiny.H * 4);
-    expect(roomy.bytes).toBeLessThan((145 * rowBytes) + tiny.D * tiny.H * 4 + 16_384);
+    // The pool (no slots: every token fits) and the stacked weights (W_eff once) at least.
+    expect(roomy.bytes).toBeGreaterThanOrEqual((144 * rowBytes) + tiny.D * tiny.H * 4);
+    expect(roomy.bytes).toBeLessThan((144 * rowBytes) + tiny.D * tiny.H * 4 + 16_384);
     // usedBytes counts only the filled part of the pool.
     expect(roomy.pooledRows).toBe(distinctTokens(windows));
     expect(roomy.usedBytes).toBe(roomy.bytes - (144 - roomy.pooledRows) * rowBytes);
     const model = randomModel(SPEC, 3);
     // The pool is allocated as it fills: 512 rows at first, doubling, whatever the budget.
     const growing = new PrecomputedScorer(model, { minWindows: 0 });
-    const rowBytesModel = model.positions * model.H * 4;
+    const rowBytesModel = growing.rowBytes;
     predictLabelIds(growing, randomWindows(model, 10, 5), 10);
     expect(growing.poolRows).toBe(37 * 6 * 11 * 7);
     const small = growing.bytes;
@@ -232,7 +234,7 @@ describe('PrecomputedScorer: when the tables are built, and what they hold', () 
     expect(maxAbsDiff(scoresOf(growing, many, 100), before)).toBeLessThan(2e-6 * (1 + maxAbs(before)));
     expect(growing.pooledRows).toBe(distinctTokens({ ...many, ids: Int32Array.from([...randomWindows(model, 10, 5).ids, ...many.ids]), count: 410 }));
     expect(growing.bytes - small).toBe((2048 - 512) * rowBytesModel);
-    const tight = new PrecomputedScorer(model, { minWindows: 0, budgetBytes: 40 * model.positions * model.H * 4 + 3 });
+    const tight = new PrecomputedScorer(model, { minWindows: 0, budgetBytes: 40 * rowBytesModel + 3 });
     predictLabelIds(tight, randomWindows(model, 50, 4), 50);
     expect(tight.poolRows).toBe(40);
     expect(tight.pooledRows).toBe(40);

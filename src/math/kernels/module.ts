@@ -12,13 +12,13 @@ import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';
 /** gemm_nt, gemm_nn, gemm_tn (M, N, K, pA, lda, pB, ldb, pC, ldc, alpha, beta, pBias): see wat.ts. */
 export type Kernel = (M: number, N: number, K: number, pA: number, lda: number, pB: number, ldb: number, pC: number, ldc: number, alpha: number, beta: number, pBias: number) => void;
 
-/** The kernels' export names, indexed by op (OP_NT, OP_NN, OP_TN in threads.ts). */
-export const KERNEL_NAMES = ['gemm_nt', 'gemm_nn', 'gemm_tn'] as const;
+/** The kernels' export names, indexed by op (OP_NT, OP_NN, OP_TN in threads.ts; tag_windows's op is its index, tagging.ts). */
+export const KERNEL_NAMES = ['gemm_nt', 'gemm_nn', 'gemm_tn', 'tag_windows'] as const;
 
 export interface LoadedKernels {
   module: WasmModule;
   memory: WasmMemory;
-  /** By op: NT, NN, TN. */
+  /** By op: NT, NN, TN (threads.ts), then tag_windows (tagging.ts). */
   kernels: Kernel[];
   /** Every export of the instance, by name (the element-wise and tagging kernels are looked up here). */
   exports: Record<string, unknown>;

@@ -101,6 +101,17 @@ export type KernelArgs = [number, number, number, number, number, number, number
 /** Generations tell a helper that has been asked to leave from its successor under the same id. */
 let generation = 0;
 
+/** The threads of each loaded instance (by its exports), so that ops other than gemm's can share them. */
+const threadsByExports = new WeakMap<Record<string, unknown>, KernelThreads>();
+
+/**
+ * The helper threads working on this instance's memory (setKernelThreads starts them), or
+ * null when none were ever asked for. Ops other than the GEMMs (tagging.ts) run chunks on them.
+ */
+export function kernelThreadsOf(exports: Record<string, unknown>): KernelThreads | null {
+  return threadsByExports.get(exports) ?? null;
+}
+
 export class KernelThreads {
   private readonly ctl: Int32Array;
   private readonly flt: Float32Array;
@@ -111,6 +122,7 @@ export class KernelThreads {
   constructor(private readonly kernels: LoadedKernels) {
     this.ctl = new Int32Array(kernels.memory.buffer, 0, CONTROL_BYTES / 4);
     this.flt = new Float32Array(kernels.memory.buffer, 0, CONTROL_BYTES / 4);
+    threadsByExports.set(kernels.exports, this);
   }
 
   /** Helper threads (the caller not included). */

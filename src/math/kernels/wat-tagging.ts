@@ -1,8 +1,291 @@
 /**
- * WebAssembly text of the tagging kernels (the pre-computed first layer's sums, the
- * activation and the output layer of PrecomputedScorer). Part of the module kernelsWat()
- * builds (see wat.ts).
+ * WebAssembly text of the tagging kernels: PrecomputedScorer's hidden layer (the sum of a
+ * window's pre-computed rows and the bias, then the activation), f32x4 SIMD, and
+ * tag_windows, which adds the output layer (U·a + c, by gemm_nt of wat.ts) and is the op
+ * threads run. Part of the module kernelsWat() builds.
+ *
+ * tag_hidden(n, pRows, w, Hp, pBias, pA, lda, act, _, slope, _, _), in the 12-argument
+ * shape of the other kernels (9 i32, 2 f32, 1 i32; unused ones are 0):
+ *
+ *   for each window i < n, with q_j = int32 at pRows + 4·(i·w + j) (byte address of the
+ *   row of the window's token at position j):
+ *     z = ((p_0 + p_1) + … + p_{w−1}) + bias      (float32, in this order)
+ *     A[i·lda .. i·lda + Hp) = f(z)
+ *   where p_j is the product for position j in row q_j.
+ *
+ * A row holds a token's products for all w positions, interleaved by vector: floats
+ * 4v .. 4v+3 of position j at 4·(v·w + j). A window then reads each of its rows whole (every
+ * 16·w bytes), so the row of a token that enters the window comes in as one sequential
+ * stream the prefetcher follows, and stays in cache for the w − 1 windows after that use
+ * it; rows split by position would each start a stream of their own in w different windows
+ * (over rows the size of the bench's, 110 MB, with Zipf-distributed tokens, the sums took
+ * twice as long).
+ *
+ * Hp is H rounded up to a multiple of 4 (rows, bias and A rows are padded; the pad lanes
+ * compute f(0) and nobody reads them). Every window is computed the same way whoever runs
+ * it, so splitting windows between threads gives the same bits.
+ *
+ * act: 0 tanh, 1 sigmoid, 2 hardtanh, 3 softsign, 4 relu, 5 leaky-relu (slope).
+ *
+ * Accuracy (float32 against the exact value; test/model/precompute-kernels.test.ts sweeps
+ * float32 inputs through the kernel): tanh within 1.2 ulp, sigmoid 2.5 ulp (where it is
+ * above 1e−37), softsign 1.5 ulp; hardtanh and relu exact; leaky-relu rounds
+ * fround(slope)·z once.
+ * The model's own forward stores Math.tanh rounded once: the scores then agree to float32
+ * rounding, as test/model/precompute.test.ts checks against a float64 forward.
  */
+
+/** A float32 constant as WebAssembly text that parses back to exactly fround(value). */
+const f32 = (value: number): string => `(f32.const ${Object.is(value, -0) ? '-0' : String(Math.fround(value))})`;
+
+// e^u = 2^k·e^r with k = nearest(u·log₂e) and r = u − k·ln 2 (Cody–Waite: ln 2 in a high part
+// exact in float32 products and a low part), e^r = 1 + r + r²·P(r) on |r| ≤ ln 2/2, P a
+// minimax fit of degree 4 (relative error 3e-9). k is rounded by adding 1.5·2²³: the sum's
+// low mantissa bits are then k itself, which also gives 2^k's exponent bits with an
+// integer add and a shift (no float-to-int conversion, which V8 expands to a long sequence).
+const LOG2E = 1.4426950408889634;
+const LN2_HI = 0.693359375;
+const LN2_LO = -2.12194440e-4;
+const ROUND = 12582912;
+const EXP_P = [0.001381461275741458, 0.008368710055947304, 0.04166838899254799, 0.1666652113199234, 0.4999999403953552];
+
+// tanh |x| < TANH_CUT: x + x³·Q(x²), Q a minimax fit of degree 6 on [0, 1] (relative error
+// 5e-9); above it, 1 − 2/(e^{2|x|} + 1), whose subtraction then keeps its accuracy (the
+// result is over 0.76). From |x| ≥ 20, e^{2|x|} is held at e^40 (tanh is 1). The cut sits
+// at 1 rather than lower so that the units of a layer that are mostly small (on the bench,
+// 97% within ±0.6, over 99.9% within ±1) rarely need the exponential at all.
+const TANH_CUT = 1;
+const TANH_Q = [
+  -0.00035845194361172616, 0.0023013644386082888, -0.007946105673909187, 0.021486656740307808,
+  -0.05387980118393898, 0.13332344591617584, -0.33333295583724976,
+];
+const TANH_T_MAX = 40;
+// sigmoid: e^{−z} with −z held in [−87, 88], where 2^k stays a normal float32 (beyond,
+// sigmoid is 1, or below 1e−38).
+const SIG_LO = -87;
+const SIG_HI = 88;
+
+const get = (name: string): string => `(local.get $${name})`;
+
+/** Horner's scheme in text: ((c0·x + c1)·x + …) + c_{n−1}, coefficients held in locals c0… */
+function horner(x: string, prefix: string, n: number): string {
+  let p = get(`${prefix}0`);
+  for (let i = 1; i < n; i++) p = `(f32x4.add (f32x4.mul ${p} ${x}) ${get(`${prefix}${i}`)})`;
+  return p;
+}
+
+/** Locals holding splatted constants, and their initialisation. */
+function constants(entries: [string, number][]): { locals: string; init: string } {
+  return {
+    locals: entries.map(([name]) => `(local $${name} v128)`).join(' '),
+    init: entries.map(([name, value]) => `(local.set $${name} (f32x4.splat ${f32(value)}))`).join('\n    '),
+  };
+}
+
+/** e^u into local $e for u (text of an f32x4 with |u| ≤ 88), using locals $u $t $k $r. */
+function expInto(u: string): string {
+  return `
+        (local.set $u ${u})
+        (local.set $t (f32x4.add (f32x4.mul ${get('u')} ${get('log2e')}) ${get('round')}))
+        (local.set $k (f32x4.sub ${get('t')} ${get('round')}))
+        (local.set $r (f32x4.sub (f32x4.sub ${get('u')} (f32x4.mul ${get('k')} ${get('ln2hi')})) (f32x4.mul ${get('k')} ${get('ln2lo')})))
+        (local.set $e (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul ${get('r')} ${get('r')}) ${horner(get('r'), 'p', EXP_P.length)}) ${get('r')}) ${get('one')}))
+        ;; 2^k: (k + 127) << 23, where the rounding sum's bits are 0x4b400000 + k and the
+        ;; shift drops the 0x4b4.
+        (local.set $e (f32x4.mul ${get('e')} (i32x4.shl (i32x4.add ${get('t')} (i32x4.splat (i32.const 127))) (i32.const 23))))`;
+}
+
+const EXP_LOCALS = '(local $u v128) (local $t v128) (local $k v128) (local $r v128) (local $e v128)';
+
+const EXP_CONSTANTS: [string, number][] = [
+  ['log2e', LOG2E], ['ln2hi', LN2_HI], ['ln2lo', LN2_LO], ['one', 1], ['round', ROUND],
+  ...EXP_P.map((c, i): [string, number] => [`p${i}`, c]),
+];
+
+/**
+ * An in-place activation over the floats of [$p, $end) (a whole number of vectors, at
+ * least one): `body` maps local $x to local $y.
+ */
+function activation(name: string, consts: [string, number][], extraLocals: string, body: string): string {
+  const c = constants(consts);
+  return `
+  (func $act_${name} (param $p i32) (param $end i32) (param $slope f32) (param $pf i32) (param $pfStep i32) (param $pfSecond i32)
+    (local $x v128) (local $y v128) ${extraLocals} ${c.locals}
+    ${c.init}
+    (loop $v_${name}
+      ;; Touches of the next window's entering row (see tagHidden); the values are not used.
+      (drop (i32.load ${get('pf')}))
+      (drop (i32.load (i32.add ${get('pf')} ${get('pfSecond')})))
+      (local.set $pf (i32.add ${get('pf')} ${get('pfStep')}))
+      (local.set $x (v128.load ${get('p')}))
+      ${body}
+      (v128.store ${get('p')} ${get('y')})
+      (local.set $p (i32.add ${get('p')} (i32.const 16)))
+      (br_if $v_${name} (i32.lt_u ${get('p')} ${get('end')}))))`;
+}
+
+function tanh(): string {
+  const small = `(f32x4.add ${get('a')} (f32x4.mul (f32x4.mul ${get('a')} ${get('a2')}) ${horner(get('a2'), 'q', TANH_Q.length)}))`;
+  const body = `
+      (local.set $a (f32x4.abs ${get('x')}))
+      (local.set $a2 (f32x4.mul ${get('a')} ${get('a')}))
+      (local.set $m (f32x4.lt ${get('a')} ${get('cut')}))
+      ;; Most units of a layer sit on one side of the cut: compute only the branch the four
+      ;; lanes need (both, selected per lane, when they straddle it). NaN takes the exp branch.
+      (if (i32x4.all_true ${get('m')})
+        (then (local.set $y ${small}))
+        (else
+          ${expInto(`(f32x4.pmin (f32x4.add ${get('a')} ${get('a')}) ${get('tmax')})`)}
+          (local.set $y (f32x4.sub ${get('one')} (f32x4.div ${get('two')} (f32x4.add ${get('e')} ${get('one')}))))
+          (if (v128.any_true ${get('m')})
+            (then (local.set $y (v128.bitselect ${small} ${get('y')} ${get('m')}))))))
+      ;; tanh is odd: |y| with x's sign (±0 stays ±0, NaN stays NaN).
+      (local.set $y (v128.or ${get('y')} (v128.and ${get('x')} ${get('sign')})))`;
+  return activation('tanh', [
+    ...EXP_CONSTANTS, ['cut', TANH_CUT], ['tmax', TANH_T_MAX], ['two', 2], ['sign', -0],
+    ...TANH_Q.map((c, i): [string, number] => [`q${i}`, c]),
+  ], `(local $a v128) (local $a2 v128) (local $m v128) ${EXP_LOCALS}`, body);
+}
+
+function sigmoid(): string {
+  const body = `
+      ${expInto(`(f32x4.pmax (f32x4.pmin (f32x4.neg ${get('x')}) ${get('hi')}) ${get('lo')})`)}
+      (local.set $y (f32x4.div ${get('one')} (f32x4.add ${get('one')} ${get('e')})))`;
+  return activation('sigmoid', [...EXP_CONSTANTS, ['lo', SIG_LO], ['hi', SIG_HI]], EXP_LOCALS, body);
+}
+
+function simpleActivations(): string {
+  return [
+    // v < −1 ? −1 : v > 1 ? 1 : v, which pmin and pmax (b < a ? b : a, a < b ? b : a) are
+    // exactly, NaN and −0 included (min and max are not, and cost V8 several instructions).
+    activation('hardtanh', [['one', 1], ['mone', -1]], '',
+      `(local.set $y (f32x4.pmax (f32x4.pmin ${get('x')} ${get('one')}) ${get('mone')}))`),
+    activation('softsign', [['one', 1]], '',
+      `(local.set $y (f32x4.div ${get('x')} (f32x4.add ${get('one')} (f32x4.abs ${get('x')}))))`),
+    // z > 0 ? z : 0 (NaN and −0 give +0).
+    activation('relu', [['zero', 0]], '',
+      `(local.set $y (v128.and ${get('x')} (f32x4.gt ${get('x')} ${get('zero')})))`),
+    activation('leaky', [['zero', 0]], '',
+      `(local.set $y (v128.bitselect ${get('x')} (f32x4.mul ${get('x')} (f32x4.splat ${get('slope')})) (f32x4.gt ${get('x')} ${get('zero')})))`),
+  ].join('\n');
+}
+
+const ACTIVATIONS = ['tanh', 'sigmoid', 'hardtanh', 'softsign', 'relu', 'leaky'];
+
+/**
+ * `(br_table)` over `value`: cases[i] when value is i, else `fallback`. Every case ends by
+ * leaving the whole construct.
+ */
+function switchOn(label: string, value: string, cases: string[], fallback: string): string {
+  let inner = `(br_table ${cases.map((_, i) => `$${label}_${i}`).join(' ')} $${label}_d ${value})`;
+  cases.forEach((body, i) => {
+    inner = `(block $${label}_${i} ${inner})\n${body}\n(br $${label}_end)`;
+  });
+  return `(block $${label}_end (block $${label}_d ${inner})\n${fallback})`;
+}
+
+/** Largest window with its own unrolled sum (one address local per position). */
+const MAX_UNROLLED = 8;
+
+/**
+ * The sum of one window for w positions, row addresses kept in locals $q0…: one sweep over
+ * the Hp floats ($o steps through A and the bias, $or through the interleaved rows).
+ */
+function unrolledSum(w: number): string {
+  const lines: string[] = [];
+  for (let j = 0; j < w; j++) lines.push(`(local.set $q${j} (i32.add (i32.load offset=${4 * j} ${get('rp')}) (i32.const ${16 * j})))`);
+  let z = `(v128.load (i32.add ${get('q0')} ${get('or')}))`;
+  for (let j = 1; j < w; j++) z = `(f32x4.add ${z} (v128.load (i32.add ${get(`q${j}`)} ${get('or')})))`;
+  z = `(f32x4.add ${z} (v128.load (i32.add ${get('pBias')} ${get('o')})))`;
+  lines.push(
+    '(local.set $o (i32.const 0))',
+    '(local.set $or (i32.const 0))',
+    `(loop $sum${w}
+      (v128.store (i32.add ${get('pa')} ${get('o')}) ${z})
+      (local.set $o (i32.add ${get('o')} (i32.const 16)))
+      (local.set $or (i32.add ${get('or')} ${get('rs')}))
+      (br_if $sum${w} (i32.lt_u ${get('o')} ${get('hb')})))`,
+  );
+  return lines.join('\n');
+}
+
+/** Any w: the same additions in the same order, one sweep over A's row per position. */
+function sweepSum(): string {
+  const sweep = (label: string, src: string, step: string, first: boolean): string => `
+      (local.set $o (i32.const 0))
+      (local.set $or (i32.const 0))
+      (loop $${label}
+        (v128.store (i32.add ${get('pa')} ${get('o')})
+          ${first ? `(v128.load (i32.add ${src} ${get('or')}))` : `(f32x4.add (v128.load (i32.add ${get('pa')} ${get('o')})) (v128.load (i32.add ${src} ${get('or')})))`})
+        (local.set $o (i32.add ${get('o')} (i32.const 16)))
+        (local.set $or (i32.add ${get('or')} ${step}))
+        (br_if $${label} (i32.lt_u ${get('o')} ${get('hb')})))`;
+  return `
+      ${sweep('first', `(i32.load ${get('rp')})`, get('rs'), true)}
+      (local.set $j (i32.const 1))
+      (block $rows_done
+        (loop $rows
+          (br_if $rows_done (i32.ge_u ${get('j')} ${get('w')}))
+          (local.set $q0 (i32.add (i32.load (i32.add ${get('rp')} (i32.shl ${get('j')} (i32.const 2)))) (i32.shl ${get('j')} (i32.const 4))))
+          ${sweep('row', get('q0'), get('rs'), false)}
+          (local.set $j (i32.add ${get('j')} (i32.const 1)))
+          (br $rows)))
+      ${sweep('bias', get('pBias'), '(i32.const 16)', false)}`;
+}
+
+function tagHidden(): string {
+  const qs = Array.from({ length: MAX_UNROLLED }, (_, j) => `(local $q${j} i32)`).join(' ');
+  const sums = Array.from({ length: MAX_UNROLLED + 1 }, (_, w) => (w === 0 ? '' : unrolledSum(w)));
+  const acts = ACTIVATIONS.map((name) => `(call $act_${name} ${get('pa')} (i32.add ${get('pa')} ${get('hb')}) ${get('slope')} ${get('pf')} ${get('rs')} ${get('pfSecond')})`);
+  return `
+  (func $tag_hidden (export "tag_hidden") (param $n i32) (param $pRows i32) (param $w i32) (param $Hp i32) (param $pBias i32)
+      (param $pA i32) (param $lda i32) (param $act i32) (param $u8 i32) (param $slope f32) (param $u10 f32) (param $u11 i32)
+    (local $win i32) (local $rp i32) (local $pa i32) (local $hb i32) (local $rs i32) (local $o i32) (local $or i32) (local $j i32) (local $pf i32) (local $pfSecond i32) ${qs}
+    (local.set $hb (i32.shl ${get('Hp')} (i32.const 2)))
+    (local.set $rs (i32.shl ${get('w')} (i32.const 4)))
+    ;; A touch every 16·w bytes reaches every cache line of a row for w < 4; from 4 on, a
+    ;; second one 48 bytes further is needed (and still inside the row).
+    (local.set $pfSecond (select (i32.const 48) (i32.const 0) (i32.ge_u ${get('w')} (i32.const 4))))
+    (block $windows_done
+      (loop $windows
+        (br_if $windows_done (i32.ge_u ${get('win')} ${get('n')}))
+        (local.set $rp (i32.add ${get('pRows')} (i32.shl (i32.mul ${get('win')} ${get('w')}) (i32.const 2))))
+        (local.set $pa (i32.add ${get('pA')} (i32.shl (i32.mul ${get('win')} ${get('lda')}) (i32.const 2))))
+        ;; The row that enters with the next window (its token at the last position), or, for
+        ;; the last window, this one's: the activation's loop touches it, so that it streams
+        ;; in while this window computes instead of while the next one waits for it (15-20%
+        ;; faster in a micro-benchmark over rows of the bench's size, mostly out of cache;
+        ;; within the noise on the whole bench).
+        (local.set $pf (i32.load (i32.add ${get('pRows')} (i32.shl (i32.sub (i32.mul
+          (select (i32.add ${get('win')} (i32.const 2)) (i32.add ${get('win')} (i32.const 1)) (i32.lt_u (i32.add ${get('win')} (i32.const 1)) ${get('n')}))
+          ${get('w')}) (i32.const 1)) (i32.const 2)))))
+        ${switchOn('sum', get('w'), sums, sweepSum())}
+        ${switchOn('act', get('act'), acts, '')}
+        (local.set $win (i32.add ${get('win')} (i32.const 1)))
+        (br $windows)))
+  )`;
+}
+
+/**
+ * tag_windows(n, pRows, pA, pS, pParams, 0…): tag_hidden, then S (n×K) = A·Uᵀ + c by gemm_nt,
+ * for n windows; the rest of the arguments come from the int32 block at pParams: w, Hp, H,
+ * K, pBias, pU, pc, act, and the slope's float32 bits. A chunk of windows of a pass is
+ * one call (pRows, pA and pS moved to its first window), so that threads.ts can spread a
+ * pass's chunks over the threads.
+ */
+function tagWindows(): string {
+  const param = (i: number): string => `(i32.load offset=${4 * i} ${get('pParams')})`;
+  return `
+  (func (export "tag_windows") (param $n i32) (param $pRows i32) (param $pA i32) (param $pS i32) (param $pParams i32)
+      (param $u5 i32) (param $u6 i32) (param $u7 i32) (param $u8 i32) (param $u9 f32) (param $u10 f32) (param $u11 i32)
+    (local $Hp i32)
+    (local.set $Hp ${param(1)})
+    (call $tag_hidden ${get('n')} ${get('pRows')} ${param(0)} ${get('Hp')} ${param(4)} ${get('pA')} ${get('Hp')} ${param(7)} (i32.const 0)
+      (f32.reinterpret_i32 ${param(8)}) (f32.const 0) (i32.const 0))
+    (call $gemm_nt ${get('n')} ${param(3)} ${param(2)} ${get('pA')} ${get('Hp')} ${param(5)} ${param(2)} ${get('pS')} ${param(3)}
+      (f32.const 1) (f32.const 0) ${param(6)}))`;
+}
+
 export function taggingWat(): string {
-  return '';
+  return [tanh(), sigmoid(), simpleActivations(), tagHidden(), tagWindows()].join('\n');
 }
