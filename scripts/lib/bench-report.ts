@@ -24,6 +24,7 @@ export const BenchRecordSchema = z.looseObject({
   kernel: z.string().optional(),
   kernel_threads: z.number().int().optional(),
   scorer: z.string().nullable().optional(),
+  first_pass_tokens_per_s: z.number().nullable().optional(),
   blas: z.string().optional(),
   // Sizes, for the work per token; every driver prints them.
   hidden: z.number().int().optional(),
@@ -238,6 +239,7 @@ export function resultsTable(records: readonly BenchRecord[]): string {
     const notes: string[] = [];
     if (r.extrapolated) notes.push('extrapolated');
     if (r.kernel) notes.push(`${r.kernel} kernels`);
+    if (typeof r.first_pass_tokens_per_s === 'number') notes.push(`tables warm; first pass, filling them: ${rate(r.first_pass_tokens_per_s)}`);
     if (r.threads_applied === false) notes.push(`ran on ${r.kernel_threads ?? 1} thread(s)`);
     if (r.blas) notes.push(r.blas);
     const g = gflops(r);
