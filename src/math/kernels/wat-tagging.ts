@@ -1,3 +1,5 @@
+import { expOf, f32, tanhInit, tanhLocals, tanhOf } from './wat-tanh.js';
+
 /**
  * WebAssembly text of the tagging kernels: PrecomputedScorer's hidden layer (the sum of a
  * window's pre-computed rows and the bias, then the activation), f32x4 SIMD, and
@@ -35,44 +37,14 @@
  * rounding, as test/model/precompute.test.ts checks against a float64 forward.
  */
 
-/** A float32 constant as WebAssembly text that parses back to exactly fround(value). */
-const f32 = (value: number): string => `(f32.const ${Object.is(value, -0) ? '-0' : String(Math.fround(value))})`;
-
-// e^u = 2^k·e^r with k = nearest(u·log₂e) and r = u − k·ln 2 (Cody–Waite: ln 2 in a high part
-// exact in float32 products and a low part), e^r = 1 + r + r²·P(r) on |r| ≤ ln 2/2, P a
-// minimax fit of degree 4 (relative error 3e-9). k is rounded by adding 1.5·2²³: the sum's
-// low mantissa bits are then k itself, which also gives 2^k's exponent bits with an
-// integer add and a shift (no float-to-int conversion, which V8 expands to a long sequence).
-const LOG2E = 1.4426950408889634;
-const LN2_HI = 0.693359375;
-const LN2_LO = -2.12194440e-4;
-const ROUND = 12582912;
-const EXP_P = [0.001381461275741458, 0.008368710055947304, 0.04166838899254799, 0.1666652113199234, 0.4999999403953552];
-
-// tanh |x| < TANH_CUT: x + x³·Q(x²), Q a minimax fit of degree 6 on [0, 1] (relative error
-// 5e-9); above it, 1 − 2/(e^{2|x|} + 1), whose subtraction then keeps its accuracy (the
-// result is over 0.76). From |x| ≥ 20, e^{2|x|} is held at e^40 (tanh is 1). The cut sits
-// at 1 rather than lower so that the units of a layer that are mostly small (on the bench,
-// 97% within ±0.6, over 99.9% within ±1) rarely need the exponential at all.
-const TANH_CUT = 1;
-const TANH_Q = [
-  -0.00035845194361172616, 0.0023013644386082888, -0.007946105673909187, 0.021486656740307808,
-  -0.05387980118393898, 0.13332344591617584, -0.33333295583724976,
-];
-const TANH_T_MAX = 40;
+// The sigmoid's e^{−z} is the exponential of the float32 tanh (wat-tanh.ts, expOf), whose
+// locals and constants it borrows.
 // sigmoid: e^{−z} with −z held in [−87, 88], where 2^k stays a normal float32 (beyond,
 // sigmoid is 1, or below 1e−38).
 const SIG_LO = -87;
 const SIG_HI = 88;
 
 const get = (name: string): string => `(local.get $${name})`;
-
-/** Horner's scheme in text: ((c0·x + c1)·x + …) + c_{n−1}, coefficients held in locals c0… */
-function horner(x: string, prefix: string, n: number): string {
-  let p = get(`${prefix}0`);
-  for (let i = 1; i < n; i++) p = `(f32x4.add (f32x4.mul ${p} ${x}) ${get(`${prefix}${i}`)})`;
-  return p;
-}
 
 /** Locals holding splatted constants, and their initialisation. */
 function constants(entries: [string, number][]): { locals: string; init: string } {
@@ -82,36 +54,17 @@ function constants(entries: [string, number][]): { locals: string; init: string 
   };
 }
 
-/** e^u into local $e for u (text of an f32x4 with |u| ≤ 88), using locals $u $t $k $r. */
-function expInto(u: string): string {
-  return `
-        (local.set $u ${u})
-        (local.set $t (f32x4.add (f32x4.mul ${get('u')} ${get('log2e')}) ${get('round')}))
-        (local.set $k (f32x4.sub ${get('t')} ${get('round')}))
-        (local.set $r (f32x4.sub (f32x4.sub ${get('u')} (f32x4.mul ${get('k')} ${get('ln2hi')})) (f32x4.mul ${get('k')} ${get('ln2lo')})))
-        (local.set $e (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul ${get('r')} ${get('r')}) ${horner(get('r'), 'p', EXP_P.length)}) ${get('r')}) ${get('one')}))
-        ;; 2^k: (k + 127) << 23, where the rounding sum's bits are 0x4b400000 + k and the
-        ;; shift drops the 0x4b4.
-        (local.set $e (f32x4.mul ${get('e')} (i32x4.shl (i32x4.add ${get('t')} (i32x4.splat (i32.const 127))) (i32.const 23))))`;
-}
-
-const EXP_LOCALS = '(local $u v128) (local $t v128) (local $k v128) (local $r v128) (local $e v128)';
-
-const EXP_CONSTANTS: [string, number][] = [
-  ['log2e', LOG2E], ['ln2hi', LN2_HI], ['ln2lo', LN2_LO], ['one', 1], ['round', ROUND],
-  ...EXP_P.map((c, i): [string, number] => [`p${i}`, c]),
-];
-
 /**
  * An in-place activation over the floats of [$p, $end) (a whole number of vectors, at
  * least one): `body` maps local $x to local $y.
  */
-function activation(name: string, consts: [string, number][], extraLocals: string, body: string): string {
+function activation(name: string, consts: [string, number][], extraLocals: string, body: string, init = ''): string {
   const c = constants(consts);
   return `
   (func $act_${name} (param $p i32) (param $end i32) (param $slope f32) (param $pf i32) (param $pfStep i32) (param $pfSecond i32)
     (local $x v128) (local $y v128) ${extraLocals} ${c.locals}
     ${c.init}
+    ${init}
     (loop $v_${name}
       ;; Touches of the next window's entering row (see tagHidden); the values are not used.
       (drop (i32.load ${get('pf')}))
@@ -124,34 +77,17 @@ function activation(name: string, consts: [string, number][], extraLocals: strin
       (br_if $v_${name} (i32.lt_u ${get('p')} ${get('end')}))))`;
 }
 
+/** tanh: the training forward's float32 tanh (wat-tanh.ts), so both store the same bits. */
 function tanh(): string {
-  const small = `(f32x4.add ${get('a')} (f32x4.mul (f32x4.mul ${get('a')} ${get('a2')}) ${horner(get('a2'), 'q', TANH_Q.length)}))`;
-  const body = `
-      (local.set $a (f32x4.abs ${get('x')}))
-      (local.set $a2 (f32x4.mul ${get('a')} ${get('a')}))
-      (local.set $m (f32x4.lt ${get('a')} ${get('cut')}))
-      ;; Most units of a layer sit on one side of the cut: compute only the branch the four
-      ;; lanes need (both, selected per lane, when they straddle it). NaN takes the exp branch.
-      (if (i32x4.all_true ${get('m')})
-        (then (local.set $y ${small}))
-        (else
-          ${expInto(`(f32x4.pmin (f32x4.add ${get('a')} ${get('a')}) ${get('tmax')})`)}
-          (local.set $y (f32x4.sub ${get('one')} (f32x4.div ${get('two')} (f32x4.add ${get('e')} ${get('one')}))))
-          (if (v128.any_true ${get('m')})
-            (then (local.set $y (v128.bitselect ${small} ${get('y')} ${get('m')}))))))
-      ;; tanh is odd: |y| with x's sign (±0 stays ±0, NaN stays NaN).
-      (local.set $y (v128.or ${get('y')} (v128.and ${get('x')} ${get('sign')})))`;
-  return activation('tanh', [
-    ...EXP_CONSTANTS, ['cut', TANH_CUT], ['tmax', TANH_T_MAX], ['two', 2], ['sign', -0],
-    ...TANH_Q.map((c, i): [string, number] => [`q${i}`, c]),
-  ], `(local $a v128) (local $a2 v128) (local $m v128) ${EXP_LOCALS}`, body);
+  return activation('tanh', [], tanhLocals(), `${tanhOf(get('x'))}
+      (local.set $y (local.get $th_y))`, tanhInit());
 }
 
 function sigmoid(): string {
   const body = `
-      ${expInto(`(f32x4.pmax (f32x4.pmin (f32x4.neg ${get('x')}) ${get('hi')}) ${get('lo')})`)}
-      (local.set $y (f32x4.div ${get('one')} (f32x4.add ${get('one')} ${get('e')})))`;
-  return activation('sigmoid', [...EXP_CONSTANTS, ['lo', SIG_LO], ['hi', SIG_HI]], EXP_LOCALS, body);
+      ${expOf(`(f32x4.pmax (f32x4.pmin (f32x4.neg ${get('x')}) ${get('hi')}) ${get('lo')})`)}
+      (local.set $y (f32x4.div (local.get $th_one) (f32x4.add (local.get $th_one) (local.get $th_e))))`;
+  return activation('sigmoid', [['lo', SIG_LO], ['hi', SIG_HI]], tanhLocals(), body, tanhInit());
 }
 
 function simpleActivations(): string {
