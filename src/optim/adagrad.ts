@@ -1,4 +1,5 @@
 import type { FloatArray } from '../math/matrix.js';
+import { adagradInKernels } from '../math/kernels/elementwise.js';
 import { ruleOptimizer, type KernelRule, type Optimizer, type ParameterGroups } from './optimizer.js';
 
 export interface AdagradOptions {
@@ -36,6 +37,6 @@ export function adagrad(groups: ParameterGroups, options: AdagradOptions): Optim
       theta[k] -= (alpha * g) / (Math.sqrt(G[k]) + eps);
     }
   };
-  const kernel: KernelRule = (kernels, pTheta, pGrad, pG, _unused, n, alpha) => kernels.adagrad(pTheta, pGrad, pG, n, alpha, eps);
+  const kernel: KernelRule = (kernels, pTheta, pGrad, pG, _unused, n, alpha) => adagradInKernels(kernels, pTheta, pGrad, pG, n, alpha, eps);
   return ruleOptimizer(groups, { name: 'adagrad', stateNames: ['G'], update, kernel });
 }

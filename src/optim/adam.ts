@@ -1,4 +1,5 @@
 import type { FloatArray } from '../math/matrix.js';
+import { adamInKernels } from '../math/kernels/elementwise.js';
 import { ruleOptimizer, type KernelRule, type Optimizer, type ParameterGroups } from './optimizer.js';
 
 export interface AdamOptions {
@@ -61,6 +62,6 @@ export function adam(groups: ParameterGroups, options: AdamOptions): Optimizer {
       theta[k] = f(theta[k] - f(f(step * mk) / f(f(Math.sqrt(vk)) + e)));
     }
   };
-  const kernel: KernelRule = (kernels, pTheta, pGrad, pM, pV, n, alpha) => kernels.adam(pTheta, pGrad, pM, pV, n, b1, c1, b2, c2, alpha * correction, epsHat);
+  const kernel: KernelRule = (kernels, pTheta, pGrad, pM, pV, n, alpha) => adamInKernels(kernels, pTheta, pGrad, pM, pV, n, b1, c1, b2, c2, alpha * correction, epsHat);
   return ruleOptimizer(groups, { name: 'adam', stateNames: ['m', 'v'], begin, update, kernel });
 }

@@ -14,7 +14,8 @@
 export const EXPLORE = 32;
 /** Weight of the newest timing in a moving average. */
 const RATE = 0.25;
-const KERNELS = 3;
+/** Kernel ids: the three products (ops 0–2) and the element-wise kinds (elementwise.ts, from 8). */
+const KERNELS = 16;
 const SIZE_CLASSES = 32;
 
 export class SplitPolicy {

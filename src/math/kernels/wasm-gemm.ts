@@ -347,5 +347,10 @@ export function kernelInt32s(n: number): Int32Array {
  */
 export function activeKernels(): { exports: Record<string, unknown>; memory: KernelMemory } | null {
   const wasm = activeWasmGemm();
-  return wasm ? { exports: wasm.exports, memory: wasm.memory } : null;
+  if (!wasm) return null;
+  // One object per instance: this is asked several times per training step.
+  if (activeView?.exports !== wasm.exports) activeView = { exports: wasm.exports, memory: wasm.memory };
+  return activeView;
 }
+
+let activeView: { exports: Record<string, unknown>; memory: KernelMemory } | null = null;

@@ -78,7 +78,7 @@ function adam(): string {
         (f32.store ${at('pt')} (f32.sub (f32.load ${at('pt')})
           (f32.div (f32.mul (local.get $step) (local.get $m)) (f32.add (f32.sqrt (local.get $v)) (local.get $eps)))))`;
   return `
-  (func (export "adam") (param $pt i32) (param $pg i32) (param $pm i32) (param $pv i32) (param $n i32)
+  (func $adam (export "adam") (param $pt i32) (param $pg i32) (param $pm i32) (param $pv i32) (param $n i32)
       (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $step f32) (param $eps f32)
     (local $o i32) (local $end4 i32) (local $end i32) (local $g f32) (local $m f32) (local $v f32)
     (local $vb1 v128) (local $vb2 v128) (local $vc1 v128) (local $vc2 v128) (local $vstep v128) (local $veps v128)
@@ -110,7 +110,7 @@ function adagrad(): string {
         (f32.store ${at('pt')} (f32.sub (f32.load ${at('pt')})
           (f32.div (f32.mul (local.get $alpha) (local.get $g)) (f32.add (f32.sqrt (local.get $s)) (local.get $eps)))))`;
   return `
-  (func (export "adagrad") (param $pt i32) (param $pg i32) (param $ps i32) (param $n i32) (param $alpha f32) (param $eps f32)
+  (func $adagrad (export "adagrad") (param $pt i32) (param $pg i32) (param $ps i32) (param $n i32) (param $alpha f32) (param $eps f32)
     (local $o i32) (local $end4 i32) (local $end i32) (local $g f32) (local $s f32)
     (local $valpha v128) (local $veps v128) (local $g4 v128) (local $s4 v128)
     (local.set $valpha (f32x4.splat (local.get $alpha)))
@@ -215,7 +215,7 @@ function bernoulli(): string {
  */
 function tanhF32(): string {
   return `
-  (func (export "tanh_f32") (param $po i32) (param $pi i32) (param $n i32)
+  (func $tanh_f32 (export "tanh_f32") (param $po i32) (param $pi i32) (param $n i32)
     (local $o i32) (local $end4 i32) (local $end i32) (local $x v128) ${tanhLocals()}
     ${tanhInit()}
     ${elementLoop('tanh', `
@@ -230,7 +230,7 @@ function tanhF32(): string {
 /** mul(pOut, pA, pB, n): out = a·b, element by element (out may be a or b). */
 function multiply(): string {
   return `
-  (func (export "mul") (param $po i32) (param $pa i32) (param $pb i32) (param $n i32)
+  (func $mul (export "mul") (param $po i32) (param $pa i32) (param $pb i32) (param $n i32)
     (local $o i32) (local $end4 i32) (local $end i32)
     ${elementLoop('mul', `
         (v128.store ${at('po')} (f32x4.mul (v128.load ${at('pa')}) (v128.load ${at('pb')})))`, `
@@ -246,7 +246,7 @@ function tanhBackward(): string {
         (local.set $x ${part('(local.get $a4)')})
         (local.set $g${suffix} (f64x2.mul ${part('(local.get $g4)')} (f64x2.sub (local.get $one) (f64x2.mul (local.get $x) (local.get $x)))))`;
   return `
-  (func (export "tanh_backward") (param $pg i32) (param $pa i32) (param $n i32)
+  (func $tanh_backward (export "tanh_backward") (param $pg i32) (param $pa i32) (param $n i32)
     (local $o i32) (local $end4 i32) (local $end i32) (local $a f64)
     (local $one v128) (local $a4 v128) (local $g4 v128) (local $x v128) (local $gL v128) (local $gH v128)
     (local.set $one (f64x2.splat (f64.const 1)))
@@ -343,6 +343,41 @@ function gather(): string {
         (br $windows))))`;
 }
 
+/**
+ * ew_chunk(kind, start, count, pParams, …): elements [start, start + count) of one
+ * element-wise kernel, in the 12-argument shape every op a helper thread runs has (the
+ * other arguments are unused). pParams holds the kernel's arguments, 4 bytes each
+ * (ELEMENTWISE_KINDS in elementwise.ts):
+ *   0 adam:          pθ pg pm pv β1 1−β1 β2 1−β2 stepSize ε̂   (the last six float32)
+ *   1 tanh_f32:      pOut pIn
+ *   2 mul:           pOut pA pB
+ *   3 tanh_backward: pG pA
+ *   4 adagrad:       pθ pg pG α ε                             (the last two float32)
+ * Each element is computed by the same instructions whatever the chunk, so a split gives
+ * the one-call result bit for bit.
+ */
+function elementwiseChunk(): string {
+  const ptr = (i: number): string => `(i32.add (i32.load offset=${4 * i} (local.get $pp)) (local.get $o))`;
+  const flt = (i: number): string => `(f32.load offset=${4 * i} (local.get $pp))`;
+  return `
+  (func (export "ew_chunk") (param $kind i32) (param $start i32) (param $count i32) (param $pp i32)
+      (param i32) (param i32) (param i32) (param i32) (param i32) (param f32) (param f32) (param i32)
+    (local $o i32)
+    (local.set $o (i32.shl (local.get $start) (i32.const 2)))
+    (block $done
+      (block $k4 (block $k3 (block $k2 (block $k1 (block $k0
+        (br_table $k0 $k1 $k2 $k3 $k4 $done (local.get $kind)))
+        (call $adam ${ptr(0)} ${ptr(1)} ${ptr(2)} ${ptr(3)} (local.get $count) ${flt(4)} ${flt(5)} ${flt(6)} ${flt(7)} ${flt(8)} ${flt(9)})
+        (br $done))
+        (call $tanh_f32 ${ptr(0)} ${ptr(1)} (local.get $count))
+        (br $done))
+        (call $mul ${ptr(0)} ${ptr(1)} ${ptr(2)} (local.get $count))
+        (br $done))
+        (call $tanh_backward ${ptr(0)} ${ptr(1)} (local.get $count))
+        (br $done))
+        (call $adagrad ${ptr(0)} ${ptr(1)} ${ptr(2)} (local.get $count) ${flt(3)} ${flt(4)})))`;
+}
+
 export function elementwiseWat(): string {
-  return [adam(), adagrad(), l2Grad(), bernoulli(), tanhF32(), multiply(), tanhBackward(), columnSums(), zero(), gather()].join('\n');
+  return [adam(), adagrad(), l2Grad(), bernoulli(), tanhF32(), multiply(), tanhBackward(), columnSums(), zero(), gather(), elementwiseChunk()].join('\n');
 }
