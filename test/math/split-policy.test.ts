@@ -26,6 +26,24 @@ describe('SplitPolicy: split a product across threads only when timing shows it 
     expect(choices.filter((c) => c)).toHaveLength(2);
   });
 
+  it('is not flipped by one outlier, and keeps splitting when it costs only a little more', () => {
+    const policy = new SplitPolicy();
+    const flops = 1e6;
+    policy.record(0, flops, true, 100e-6);
+    policy.record(0, flops, false, 160e-6);
+    // One split call preempted for 5 ms: counted as at most twice the average.
+    policy.record(0, flops, true, 5e-3);
+    policy.split(0, flops);
+    expect(policy.split(0, flops)).toBe(true);
+    // Split 10% slower than whole: within the tolerance, still split.
+    const close = new SplitPolicy();
+    close.record(0, flops, true, 110e-6);
+    close.record(0, flops, false, 100e-6);
+    close.split(0, flops);
+    close.split(0, flops);
+    expect(close.split(0, flops)).toBe(true);
+  });
+
   it('keeps kernels and size classes apart', () => {
     const policy = new SplitPolicy();
     policy.record(0, 1e6, true, 100e-6);

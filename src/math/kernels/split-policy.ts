@@ -14,6 +14,18 @@
 export const EXPLORE = 32;
 /** Weight of the newest timing in a moving average. */
 const RATE = 0.25;
+/**
+ * Splitting stays the choice until it is this much slower than the whole call: the two
+ * averages are close when splitting barely pays, and noise would otherwise flip the choice
+ * back and forth, each flip to the whole call lasting until exploration corrects it.
+ */
+const SPLIT_TOLERANCE = 1.15;
+/**
+ * A timing counts for at most this multiple of the average: one call that a preempted
+ * helper (or anything else) made ten times slower must not flip the choice on its own;
+ * a machine that really got busy moves the average within a few calls anyway.
+ */
+const OUTLIER_CAP = 2;
 /** Kernel ids: the three products (ops 0–2) and the element-wise kinds (elementwise.ts, from 8). */
 const KERNELS = 16;
 const SIZE_CLASSES = 32;
@@ -32,7 +44,7 @@ export class SplitPolicy {
     // Measure each way once before comparing; until then try splitting first.
     if (split === 0) return true;
     if (whole === 0) return false;
-    const prefer = split <= whole;
+    const prefer = split <= SPLIT_TOLERANCE * whole;
     return n % EXPLORE === EXPLORE - 1 ? !prefer : prefer;
   }
 
@@ -40,7 +52,8 @@ export class SplitPolicy {
   record(kernel: number, flops: number, split: boolean, seconds: number): void {
     const i = 2 * this.slot(kernel, flops) + (split ? 1 : 0);
     const perFlop = seconds / flops;
-    this.cost[i] = this.cost[i] === 0 ? perFlop : this.cost[i] + RATE * (perFlop - this.cost[i]);
+    const old = this.cost[i];
+    this.cost[i] = old === 0 ? perFlop : old + RATE * (Math.min(perFlop, OUTLIER_CAP * old) - old);
   }
 
   private slot(kernel: number, flops: number): number {
