@@ -174,8 +174,8 @@ class ElementwiseSplit {
   private readonly parts: KernelArgs[] = Array.from({ length: MAX_CHUNKS }, (): KernelArgs => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   private readonly policy = new SplitPolicy();
   private kernels: ElementwiseKernels | null = null;
-  /** The arguments block (ints and floats share it); `block` holds its memory. */
-  private params: { memory: KernelMemory; block: Int32Array; floats: Float32Array; pointer: number } | null = null;
+  /** The arguments block (ints and floats share it; the Int32Array holds its memory). */
+  private params: { memory: KernelMemory; ints: Int32Array; floats: Float32Array; pointer: number } | null = null;
   private readonly runChunk = (c: number): void => {
     const a = this.parts[c];
     this.kernels?.ew_chunk(a[0], a[1], a[2], a[3], 0, 0, 0, 0, 0, 0, 0, 0);
@@ -190,28 +190,41 @@ class ElementwiseSplit {
     const threads = kernelThreadsOf(kernels.exports);
     if (!threads || threads.helpers === 0) return null;
     if (!this.policy.split(POLICY_BASE + kind, n)) {
-      this.pending = { kind, n, split: false, t0: performance.now() };
+      this.hold(kind, n, false);
       return null;
     }
     if (this.params?.memory !== kernels.memory) {
       const block = kernelInt32s(16);
       const pointer = kernels.memory.pointer(block);
       if (pointer < 0) return null;
-      this.params = { memory: kernels.memory, block, floats: new Float32Array(block.buffer, block.byteOffset, 16), pointer };
+      this.params = { memory: kernels.memory, ints: block, floats: new Float32Array(block.buffer, block.byteOffset, 16), pointer };
     }
     this.kernels = kernels;
-    this.pending = { kind, n, split: true, t0: performance.now() };
-    return { ints: this.params.block, floats: this.params.floats };
+    this.hold(kind, n, true);
+    return this.params;
   }
 
-  private pending: { kind: number; n: number; split: boolean; t0: number } | null = null;
+  // The call begun and not yet recorded (fields, not an object: this runs every step).
+  private pending = false;
+  private pendingKind = 0;
+  private pendingN = 0;
+  private pendingSplit = false;
+  private pendingT0 = 0;
+
+  private hold(kind: number, n: number, split: boolean): void {
+    this.pending = true;
+    this.pendingKind = kind;
+    this.pendingN = n;
+    this.pendingSplit = split;
+    this.pendingT0 = performance.now();
+  }
 
   /** Runs the split call begun with `begin`. */
   run(): void {
-    const pending = this.pending;
     const threads = this.kernels ? kernelThreadsOf(this.kernels.exports) : null;
-    if (!pending || !this.params || !threads) return;
-    const { kind, n } = pending;
+    if (!this.pending || !this.params || !threads) return;
+    const kind = this.pendingKind;
+    const n = this.pendingN;
     const chunks = Math.max(2, Math.min(CHUNKS_PER_THREAD * (threads.helpers + 1), MAX_CHUNKS));
     let lo = 0;
     for (let c = 0; c < chunks; c++) {
@@ -232,10 +245,9 @@ class ElementwiseSplit {
 
   /** Records how long the call begun with `begin` took (split, or whole after begin returned null). */
   end(): void {
-    const pending = this.pending;
-    if (!pending) return;
-    this.policy.record(POLICY_BASE + pending.kind, pending.n, pending.split, (performance.now() - pending.t0) / 1000);
-    this.pending = null;
+    if (!this.pending) return;
+    this.policy.record(POLICY_BASE + this.pendingKind, this.pendingN, this.pendingSplit, (performance.now() - this.pendingT0) / 1000);
+    this.pending = false;
   }
 }
 
