@@ -1,5 +1,5 @@
 import { gemm } from '../math/gemm.js';
-import { kernelFloats } from '../math/kernels/wasm-gemm.js';
+import { kernelFloats, releaseKernelArray } from '../math/kernels/wasm-gemm.js';
 import { ACTIVATION_CODES, TAG_PARAMS, TagWindowsRunner, taggingKernels, type TaggingKernels } from '../math/kernels/tagging.js';
 import { TupleMap, tokenMap, type TokenMap } from './tuple-map.js';
 import type { WindowScorer } from './window-scorer.js';
@@ -278,8 +278,18 @@ export class PrecomputedScorer {
     return this.tables !== null && this.tables.kernels !== null;
   }
 
-  /** Forget the tables: the next call rebuilds them from the model's current parameters. */
+  /**
+   * Forget the tables: the next call rebuilds them from the model's current parameters.
+   * Their blocks in the kernels' memory are given back now (the garbage collector does not
+   * see that memory, and dev scoring builds new tables every epoch).
+   */
   invalidate(): void {
+    const tb = this.tables;
+    if (tb) {
+      for (const region of tb.regions) releaseKernelArray(region);
+      releaseKernelArray(tb.weights);
+      releaseKernelArray(tb.bias32);
+    }
     this.tables = null;
     this.stats.rowFills = 0;
     this.stats.windowProducts = 0;

@@ -21,16 +21,23 @@ export interface SplitPredictions {
  * pass over every window (CoNLL-2003 dev: 8,454 tokens for 51,362 windows; the whole pass,
  * building included, took half the plain pass's time in scripts/bench-predict.ts); the
  * PrecomputedScorer itself falls back to the plain pass for a split too small to pay for
- * them. The tables (≤ 64 MiB of pool, 50 MiB used on CoNLL dev) are garbage once the
- * evaluation ends.
+ * them. The tables (about 50 MiB on CoNLL dev) are given back as soon as the evaluation
+ * ends.
  */
 function devScorer(model: WindowScorer): Scorer {
   return model.dtype === 'float32' ? new PrecomputedScorer(model) : model;
 }
 
+/** Gives back the tables' memory at once (see PrecomputedScorer.invalidate). */
+function done(scorer: Scorer): void {
+  if (scorer instanceof PrecomputedScorer) scorer.invalidate();
+}
+
 /** Tags a split and scores it against its gold tags by conlleval's rules. */
 export function evaluateSplit(model: WindowScorer, split: EncodedSplit, labels: LabelSet, scheme: TagScheme, batchSize: number, decoder: Decoder = GREEDY): SplitPredictions {
-  const ids = decodeLabelIds(devScorer(model), split.windows, batchSize, decoder);
+  const devScoring = devScorer(model);
+  const ids = decodeLabelIds(devScoring, split.windows, batchSize, decoder);
+  done(devScoring);
   const predicted = sentenceTags(ids, split.windows.sentenceStarts, labels, scheme);
   const scorer = new EntityScorer(scheme);
   split.sentences.forEach((sentence, i) => scorer.add(sentence.tags, predicted[i]));
@@ -42,7 +49,9 @@ export function evaluateSplit(model: WindowScorer, split: EncodedSplit, labels: 
  * at `threshold`, or at the threshold with the best F1 on this split when null (dev).
  */
 export function evaluateDetectorSplit(model: WindowScorer, split: EncodedSplit, threshold: number | null, batchSize: number): DetectorScores {
-  const scores = predictScores(devScorer(model), split.windows, batchSize);
+  const devScoring = devScorer(model);
+  const scores = predictScores(devScoring, split.windows, batchSize);
+  done(devScoring);
   // From the tags, not the label ids: a dev type that train never saw is still an entity word.
   const isEntity = split.sentences.flatMap((sentence) => sentence.tags.map((tag) => tag !== 'O'));
   return scoreDetector(scores, isEntity, threshold);

@@ -58,4 +58,22 @@ describe('kernelFloats: arrays in the kernels memory', () => {
     gemm(false, false, 2, 2, 3, 1, A, B, 1, heapC);
     expect(Array.from(heapC)).toEqual([10, 13, 10, 13]);
   });
+
+  it('free gives a block back at once (the next allocation of that size reuses it) and only once', () => {
+    const kernels = activeKernels();
+    if (!kernels) return;
+    const { memory } = kernels;
+    const a = kernelFloats(1000);
+    const at = memory.pointer(a);
+    const inUse = memory.bytesInUse;
+    a.fill(3);
+    expect(memory.free(a)).toBe(true);
+    expect(memory.bytesInUse).toBe(inUse - 4032);
+    expect(memory.free(a)).toBe(false);
+    expect(memory.free(new Float32Array(4))).toBe(false);
+    const b = kernelFloats(1000);
+    expect(memory.pointer(b)).toBe(at);
+    // Handed out zeroed, whatever the block held.
+    expect(b.every((v) => v === 0)).toBe(true);
+  });
 });

@@ -48,8 +48,22 @@ export class KernelMemory {
     // A reused block holds an old array's values. (fill on shared memory is slow, but
     // allocation is rare.)
     view.fill(0);
-    this.registry.register(view, { start, end: start + bytes });
+    this.registry.register(view, { start, end: start + bytes }, view);
     return view;
+  }
+
+  /**
+   * Returns the block of a view `alloc` gave out, now instead of when the view is
+   * collected: for owners of large temporary arrays (the tagging tables), since the garbage
+   * collector does not see this memory and may take long to collect their views. The view
+   * and every subarray of it must not be used afterwards. False (nothing done) for a view
+   * that is not such a block or was freed already.
+   */
+  free(view: Float32Array | Int32Array): boolean {
+    if (!this.registry.unregister(view)) return false;
+    const bytes = Math.max(BLOCK, Math.ceil((4 * view.length) / BLOCK) * BLOCK);
+    this.blocks.release(view.byteOffset, view.byteOffset + bytes);
+    return true;
   }
 
   /** The byte address of `a` in the memory, or −1 when it is not a view of it. */

@@ -335,6 +335,14 @@ export function kernelFloats(n: number): Float32Array {
   return loaded()?.memory.alloc(n) ?? new Float32Array(n);
 }
 
+/**
+ * Gives back at once the block of an array kernelFloats or kernelInt32s made (see
+ * KernelMemory.free: it must not be used afterwards); nothing for any other array.
+ */
+export function releaseKernelArray(view: Float32Array | Int32Array): void {
+  instance?.memory.free(view);
+}
+
 /** kernelFloats for int32 values (window ids the kernels read). */
 export function kernelInt32s(n: number): Int32Array {
   return loaded()?.memory.allocInt32(n) ?? new Int32Array(n);
