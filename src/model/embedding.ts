@@ -1,3 +1,4 @@
+import { kernelInt32s } from '../math/kernels/wasm-gemm.js';
 import { allocateForKernels, dtypeOf, type DTypeName, type FloatArray } from '../math/matrix.js';
 
 /** One lookup table (words, caps, …): rows×dim, updated sparsely. */
@@ -26,8 +27,9 @@ export class SparseRowGrad {
   count = 0;
 
   constructor(readonly table: EmbeddingTable, capacity: number) {
-    this.slotOf = new Int32Array(table.rows).fill(-1);
-    this.rowIds = new Int32Array(capacity);
+    // In the kernels' memory, where the scatter kernel reads and writes them.
+    this.slotOf = kernelInt32s(table.rows).fill(-1);
+    this.rowIds = kernelInt32s(capacity);
     this.grad = allocateForKernels(dtypeOf(table.data), capacity * table.dim);
   }
 
@@ -58,9 +60,14 @@ export class SparseRowGrad {
     this.count = 0;
   }
 
+  /** Room for `extra` more rows (the scatter kernel, which cannot grow the arrays, is given it first). */
+  reserve(extra: number): void {
+    if (this.count + extra > this.rowIds.length) this.growTo(this.count + extra);
+  }
+
   private growTo(capacity: number): void {
     const bigger = Math.max(capacity, this.rowIds.length * 2);
-    const rowIds = new Int32Array(bigger);
+    const rowIds = kernelInt32s(bigger);
     rowIds.set(this.rowIds);
     this.rowIds = rowIds;
     const grad = allocateForKernels(dtypeOf(this.grad), bigger * this.table.dim);

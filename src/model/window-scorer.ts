@@ -274,6 +274,7 @@ export class WindowScorer {
   private scatter(dX: FloatArray, ids: Int32Array, B: number): void {
     const { positions: w, P, D, tables, tableOffsets, tableGrads } = this;
     const T = tables.length;
+    if (this.scatterOnKernels(dX, ids, B)) return;
     for (let n = 0; n < B; n++) {
       for (let j = 0; j < w; j++) {
         const base = (n * w + j) * T;
@@ -283,6 +284,34 @@ export class WindowScorer {
         }
       }
     }
+  }
+
+  /**
+   * scatter on the kernel, table by table (each table's rows get their slots in the same
+   * order as the loop gives them), when ∂x, the ids and every trainable table's sparse
+   * gradient live in the kernels' memory; false, having done nothing, otherwise.
+   */
+  private scatterOnKernels(dX: FloatArray, ids: Int32Array, B: number): boolean {
+    const kernels = dX instanceof Float32Array ? elementwiseKernels() : null;
+    if (!kernels) return false;
+    const { memory } = kernels;
+    const pdX = memory.pointer(dX);
+    const pIds = memory.pointer(ids);
+    if (pdX < 0 || pIds < 0) return false;
+    const { positions: w, P, D, tables, tableOffsets, tableGrads } = this;
+    const T = tables.length;
+    for (let t = 0; t < T; t++) {
+      if (!tables[t].trainable) continue;
+      const tg = tableGrads[t];
+      tg.reserve(B * w);
+      if (memory.pointer(tg.slotOf) < 0 || memory.pointer(tg.rowIds) < 0 || memory.pointer(tg.grad) < 0) return false;
+    }
+    for (let t = 0; t < T; t++) {
+      if (!tables[t].trainable) continue;
+      const tg = tableGrads[t];
+      tg.count = kernels.scatter_rows(pdX, pIds, B, w, T, t, D, P, tableOffsets[t], tables[t].dim, memory.pointer(tg.slotOf), memory.pointer(tg.rowIds), memory.pointer(tg.grad), tg.count);
+    }
+    return true;
   }
 
   private ensureCapacity(B: number): void {

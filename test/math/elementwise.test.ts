@@ -193,4 +193,36 @@ describe('element-wise kernels', () => {
     expect(Array.from(viaKernel.subarray(0, 7))).toEqual(Array.from(words.data.subarray(w0 * 7, w0 * 7 + 7)));
     expect(Array.from(viaKernel.subarray(7, 12))).toEqual(Array.from(caps.data.subarray(c0 * 5, c0 * 5 + 5)));
   });
+
+  it('scatter: the kernel fills the sparse row gradients as SparseRowGrad.add does (slots in order, repeated rows added)', () => {
+    const run = (inKernels: boolean): { rows: number[][]; grads: number[][] } => {
+      const words = createTable('word', 6, 7, 'float32', true);
+      const caps = createTable('caps', 3, 5, 'float32', true);
+      for (const t of [words, caps]) for (let i = 0; i < t.data.length; i++) t.data[i] = Math.sin(i + t.dim);
+      const model = new WindowScorer({ positions: 3, tables: [words, caps], hidden: 4, labels: 3, activation: getActivation('tanh'), dropout: 0, dtype: 'float32' });
+      model.params.data.forEach((_, i, a) => (a[i] = Math.cos(i) * 0.5));
+      const B = 11;
+      const source = new Rng(3);
+      const heapIds = new Int32Array(B * 3 * 2);
+      // Few rows, so that most repeat.
+      for (let i = 0; i < heapIds.length; i++) heapIds[i] = i % 2 === 0 ? source.int(6) : source.int(3);
+      const ids = inKernels ? kernelInt32s(heapIds.length) : heapIds;
+      ids.set(heapIds);
+      model.zeroGrad();
+      model.forward(ids, B, false);
+      const dS = new Float32Array(B * 3).map((_, i) => Math.sin(i * 1.7));
+      // Twice: the second pass adds into rows the first one placed.
+      model.backward(dS, ids, B);
+      model.backward(dS, ids, B);
+      return {
+        rows: model.tableGrads.map((tg) => Array.from(tg.rowIds.subarray(0, tg.count))),
+        grads: model.tableGrads.map((tg) => Array.from(tg.grad.subarray(0, tg.count * tg.table.dim))),
+      };
+    };
+    const viaLoop = run(false);
+    const viaKernel = run(true);
+    expect(viaKernel.rows).toEqual(viaLoop.rows);
+    expect(viaKernel.grads).toEqual(viaLoop.grads);
+    expect(viaKernel.rows[0].length).toBeGreaterThan(1);
+  });
 });

@@ -28,6 +28,7 @@ export interface ElementwiseKernels {
   column_sums(pOut: number, pM: number, rows: number, cols: number): void;
   zero(p: number, n: number): void;
   gather(pX: number, pIds: number, B: number, w: number, T: number, D: number, P: number, pTables: number): void;
+  scatter_rows(pdX: number, pIds: number, B: number, w: number, T: number, t: number, D: number, P: number, offset: number, dim: number, pSlotOf: number, pRowIds: number, pGrad: number, count: number): number;
   /** Elements [start, start + count) of an element-wise kernel (wat-elementwise.ts), its arguments at pParams. */
   ew_chunk: Kernel;
 }
@@ -56,6 +57,7 @@ export function elementwiseKernels(): ElementwiseKernels | null {
         zero: exportedFunction(e, 'zero'),
         gather: exportedFunction(e, 'gather'),
         ew_chunk: exportedFunction(e, 'ew_chunk'),
+        scatter_rows: exportedFunction(e, 'scatter_rows'),
       },
     };
   }

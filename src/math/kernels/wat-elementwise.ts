@@ -344,6 +344,68 @@ function gather(): string {
 }
 
 /**
+ * scatter_rows(pdX, pIds, B, w, T, t, D, P, offset, dim, pSlotOf, pRowIds, pGrad, count) → count:
+ * table t's part of ∂x back into its sparse row gradient (SparseRowGrad.add for every window
+ * n and position j in turn): row = ids[(n·w + j)·T + t]; a row seen for the first time gets
+ * slot `count` (slotOf[row], rowIds[slot]) and its gradient stored (+ 0, so −0 becomes +0,
+ * as adding into a zeroed row would), a row seen before gets it added. Returns the new
+ * count; the caller has made room for B·w more slots.
+ */
+function scatterRows(): string {
+  return `
+  (func (export "scatter_rows") (param $pdX i32) (param $pIds i32) (param $B i32) (param $w i32) (param $T i32) (param $t i32)
+      (param $D i32) (param $P i32) (param $offset i32) (param $dim i32) (param $pSlotOf i32) (param $pRowIds i32) (param $pGrad i32) (param $count i32)
+      (result i32)
+    (local $n i32) (local $j i32) (local $row i32) (local $slot i32) (local $src i32) (local $dst i32) (local $bytes i32) (local $k i32) (local $end4 i32)
+    (local $first i32) (local $zero v128)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $end4 (i32.and (local.get $bytes) (i32.const -16)))
+    (local.set $pIds (i32.add (local.get $pIds) (i32.shl (local.get $t) (i32.const 2))))
+    (block $windows_done
+      (loop $windows
+        (br_if $windows_done (i32.ge_u (local.get $n) (local.get $B)))
+        (local.set $j (i32.const 0))
+        (block $positions_done
+          (loop $positions
+            (br_if $positions_done (i32.ge_u (local.get $j) (local.get $w)))
+            (local.set $row (i32.load (local.get $pIds)))
+            (local.set $slot (i32.load (i32.add (local.get $pSlotOf) (i32.shl (local.get $row) (i32.const 2)))))
+            (local.set $first (i32.lt_s (local.get $slot) (i32.const 0)))
+            (if (local.get $first)
+              (then
+                (local.set $slot (local.get $count))
+                (local.set $count (i32.add (local.get $count) (i32.const 1)))
+                (i32.store (i32.add (local.get $pSlotOf) (i32.shl (local.get $row) (i32.const 2))) (local.get $slot))
+                (i32.store (i32.add (local.get $pRowIds) (i32.shl (local.get $slot) (i32.const 2))) (local.get $row))))
+            (local.set $src (i32.add (local.get $pdX) (i32.shl (i32.add (i32.add (i32.mul (local.get $n) (local.get $D)) (i32.mul (local.get $j) (local.get $P))) (local.get $offset)) (i32.const 2))))
+            (local.set $dst (i32.add (local.get $pGrad) (i32.mul (local.get $slot) (local.get $bytes))))
+            ;; A first gradient is x + 0 (−0 becomes +0), a later one g + x: both one add.
+            (local.set $k (i32.const 0))
+            (block $v_done
+              (loop $v
+                (br_if $v_done (i32.ge_u (local.get $k) (local.get $end4)))
+                (v128.store (i32.add (local.get $dst) (local.get $k))
+                  (f32x4.add (v128.load (i32.add (local.get $src) (local.get $k)))
+                    (select (local.get $zero) (v128.load (i32.add (local.get $dst) (local.get $k))) (local.get $first))))
+                (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                (br $v)))
+            (block $s_done
+              (loop $s
+                (br_if $s_done (i32.ge_u (local.get $k) (local.get $bytes)))
+                (f32.store (i32.add (local.get $dst) (local.get $k))
+                  (f32.add (f32.load (i32.add (local.get $src) (local.get $k)))
+                    (select (f32.const 0) (f32.load (i32.add (local.get $dst) (local.get $k))) (local.get $first))))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (br $s)))
+            (local.set $pIds (i32.add (local.get $pIds) (i32.shl (local.get $T) (i32.const 2))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $positions)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $windows)))
+    (local.get $count))`;
+}
+
+/**
  * ew_chunk(kind, start, count, pParams, …): elements [start, start + count) of one
  * element-wise kernel, in the 12-argument shape every op a helper thread runs has (the
  * other arguments are unused). pParams holds the kernel's arguments, 4 bytes each
@@ -379,5 +441,5 @@ function elementwiseChunk(): string {
 }
 
 export function elementwiseWat(): string {
-  return [adam(), adagrad(), l2Grad(), bernoulli(), tanhF32(), multiply(), tanhBackward(), columnSums(), zero(), gather(), elementwiseChunk()].join('\n');
+  return [adam(), adagrad(), l2Grad(), bernoulli(), tanhF32(), multiply(), tanhBackward(), columnSums(), zero(), gather(), scatterRows(), elementwiseChunk()].join('\n');
 }
