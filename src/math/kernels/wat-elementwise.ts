@@ -55,41 +55,66 @@ function elementLoop(name: string, quad: string, single: string, between = ''): 
 const at = (p: string): string => `(i32.add (local.get $${p}) (local.get $o))`;
 
 /**
- * adam(pθ, pg, pm, pv, n, β1, β2, stepSize, ε̂) in float32 arithmetic, as PyTorch's Adam
- * computes it (every operation rounded to float32; the constants given as float32):
+ * The same float32 arithmetic spelt for f32x4 lanes or for one f32: a float32 kernel is one
+ * template, instantiated for the loop over whole vectors and for the n mod 4 last elements,
+ * so the two cannot drift apart. `get` names a temporary or a constant (splatted for lanes).
+ */
+interface Lanes {
+  op(name: string): string;
+  load(p: string): string;
+  store(p: string, value: string): string;
+  get(name: string): string;
+  set(name: string, value: string): string;
+}
+
+const VECTOR: Lanes = {
+  op: (name) => `f32x4.${name}`,
+  load: (p) => `(v128.load ${p})`,
+  store: (p, value) => `(v128.store ${p} ${value})`,
+  get: (name) => `(local.get $v_${name})`,
+  set: (name, value) => `(local.set $v_${name} ${value})`,
+};
+
+const SCALAR: Lanes = {
+  op: (name) => `f32.${name}`,
+  load: (p) => `(f32.load ${p})`,
+  store: (p, value) => `(f32.store ${p} ${value})`,
+  get: (name) => `(local.get $s_${name})`,
+  set: (name, value) => `(local.set $s_${name} ${value})`,
+};
+
+/**
+ * func $name (export name) (pointers…, n, constants… as f32): the element loop of `body`
+ * over both spellings. Constants arrive as f32 parameters $s_<c> and are splatted into $v_<c>.
+ */
+function float32Kernel(name: string, pointers: string[], constants: string[], temps: string[], body: (L: Lanes) => string): string {
+  const params = [...pointers.map((p) => `(param $${p} i32)`), '(param $n i32)', ...constants.map((c) => `(param $s_${c} f32)`)].join(' ');
+  const locals = [...temps.map((t) => `(local $v_${t} v128) (local $s_${t} f32)`), ...constants.map((c) => `(local $v_${c} v128)`)].join(' ');
+  const init = constants.map((c) => `(local.set $v_${c} (f32x4.splat (local.get $s_${c})))`).join('\n    ');
+  return `
+  (func $${name} (export "${name}") ${params}
+    (local $o i32) (local $end4 i32) (local $end i32) ${locals}
+    ${init}
+    ${elementLoop(name, body(VECTOR), body(SCALAR))})`;
+}
+
+/**
+ * adam(pθ, pg, pm, pv, n, β1, 1−β1, β2, 1−β2, stepSize, ε̂) in float32 arithmetic, as
+ * PyTorch's Adam computes it (every operation rounded to float32):
  *   m ← β1·m + (1−β1)·g;  v ← β2·v + ((1−β2)·g)·g;  θ ← θ − (stepSize·m)/(√v + ε̂)
  * adam.ts's float32 loop rounds every operation with Math.fround, which gives the same bits.
  */
 function adam(): string {
-  const quad = `
-        (local.set $g4 (v128.load ${at('pg')}))
-        (local.set $m4 (f32x4.add (f32x4.mul (local.get $vb1) (v128.load ${at('pm')})) (f32x4.mul (local.get $vc1) (local.get $g4))))
-        (local.set $v4 (f32x4.add (f32x4.mul (local.get $vb2) (v128.load ${at('pv')})) (f32x4.mul (f32x4.mul (local.get $vc2) (local.get $g4)) (local.get $g4))))
-        (v128.store ${at('pm')} (local.get $m4))
-        (v128.store ${at('pv')} (local.get $v4))
-        (v128.store ${at('pt')} (f32x4.sub (v128.load ${at('pt')})
-          (f32x4.div (f32x4.mul (local.get $vstep) (local.get $m4)) (f32x4.add (f32x4.sqrt (local.get $v4)) (local.get $veps)))))`;
-  const single = `
-        (local.set $g (f32.load ${at('pg')}))
-        (local.set $m (f32.add (f32.mul (local.get $b1) (f32.load ${at('pm')})) (f32.mul (local.get $c1) (local.get $g))))
-        (local.set $v (f32.add (f32.mul (local.get $b2) (f32.load ${at('pv')})) (f32.mul (f32.mul (local.get $c2) (local.get $g)) (local.get $g))))
-        (f32.store ${at('pm')} (local.get $m))
-        (f32.store ${at('pv')} (local.get $v))
-        (f32.store ${at('pt')} (f32.sub (f32.load ${at('pt')})
-          (f32.div (f32.mul (local.get $step) (local.get $m)) (f32.add (f32.sqrt (local.get $v)) (local.get $eps)))))`;
-  return `
-  (func $adam (export "adam") (param $pt i32) (param $pg i32) (param $pm i32) (param $pv i32) (param $n i32)
-      (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $step f32) (param $eps f32)
-    (local $o i32) (local $end4 i32) (local $end i32) (local $g f32) (local $m f32) (local $v f32)
-    (local $vb1 v128) (local $vb2 v128) (local $vc1 v128) (local $vc2 v128) (local $vstep v128) (local $veps v128)
-    (local $g4 v128) (local $m4 v128) (local $v4 v128)
-    (local.set $vb1 (f32x4.splat (local.get $b1)))
-    (local.set $vb2 (f32x4.splat (local.get $b2)))
-    (local.set $vc1 (f32x4.splat (local.get $c1)))
-    (local.set $vc2 (f32x4.splat (local.get $c2)))
-    (local.set $vstep (f32x4.splat (local.get $step)))
-    (local.set $veps (f32x4.splat (local.get $eps)))
-    ${elementLoop('adam', quad, single)})`;
+  return float32Kernel('adam', ['pt', 'pg', 'pm', 'pv'], ['b1', 'c1', 'b2', 'c2', 'step', 'eps'], ['g', 'm', 'v'], (L) => {
+    const f = L.op;
+    return `
+        ${L.set('g', L.load(at('pg')))}
+        ${L.set('m', `(${f('add')} (${f('mul')} ${L.get('b1')} ${L.load(at('pm'))}) (${f('mul')} ${L.get('c1')} ${L.get('g')}))`)}
+        ${L.set('v', `(${f('add')} (${f('mul')} ${L.get('b2')} ${L.load(at('pv'))}) (${f('mul')} (${f('mul')} ${L.get('c2')} ${L.get('g')}) ${L.get('g')}))`)}
+        ${L.store(at('pm'), L.get('m'))}
+        ${L.store(at('pv'), L.get('v'))}
+        ${L.store(at('pt'), `(${f('sub')} ${L.load(at('pt'))} (${f('div')} (${f('mul')} ${L.get('step')} ${L.get('m')}) (${f('add')} (${f('sqrt')} ${L.get('v')}) ${L.get('eps')})))`)}`;
+  });
 }
 
 /**
@@ -97,25 +122,14 @@ function adam(): string {
  * as adagrad.ts's float32 loop computes it.
  */
 function adagrad(): string {
-  const quad = `
-        (local.set $g4 (v128.load ${at('pg')}))
-        (local.set $s4 (f32x4.add (v128.load ${at('ps')}) (f32x4.mul (local.get $g4) (local.get $g4))))
-        (v128.store ${at('ps')} (local.get $s4))
-        (v128.store ${at('pt')} (f32x4.sub (v128.load ${at('pt')})
-          (f32x4.div (f32x4.mul (local.get $valpha) (local.get $g4)) (f32x4.add (f32x4.sqrt (local.get $s4)) (local.get $veps)))))`;
-  const single = `
-        (local.set $g (f32.load ${at('pg')}))
-        (local.set $s (f32.add (f32.load ${at('ps')}) (f32.mul (local.get $g) (local.get $g))))
-        (f32.store ${at('ps')} (local.get $s))
-        (f32.store ${at('pt')} (f32.sub (f32.load ${at('pt')})
-          (f32.div (f32.mul (local.get $alpha) (local.get $g)) (f32.add (f32.sqrt (local.get $s)) (local.get $eps)))))`;
-  return `
-  (func $adagrad (export "adagrad") (param $pt i32) (param $pg i32) (param $ps i32) (param $n i32) (param $alpha f32) (param $eps f32)
-    (local $o i32) (local $end4 i32) (local $end i32) (local $g f32) (local $s f32)
-    (local $valpha v128) (local $veps v128) (local $g4 v128) (local $s4 v128)
-    (local.set $valpha (f32x4.splat (local.get $alpha)))
-    (local.set $veps (f32x4.splat (local.get $eps)))
-    ${elementLoop('adagrad', quad, single)})`;
+  return float32Kernel('adagrad', ['pt', 'pg', 'ps'], ['alpha', 'eps'], ['g', 's'], (L) => {
+    const f = L.op;
+    return `
+        ${L.set('g', L.load(at('pg')))}
+        ${L.set('s', `(${f('add')} ${L.load(at('ps'))} (${f('mul')} ${L.get('g')} ${L.get('g')}))`)}
+        ${L.store(at('ps'), L.get('s'))}
+        ${L.store(at('pt'), `(${f('sub')} ${L.load(at('pt'))} (${f('div')} (${f('mul')} ${L.get('alpha')} ${L.get('g')}) (${f('add')} (${f('sqrt')} ${L.get('s')}) ${L.get('eps')})))`)}`;
+  });
 }
 
 /**
@@ -229,12 +243,8 @@ function tanhF32(): string {
 
 /** mul(pOut, pA, pB, n): out = a·b, element by element (out may be a or b). */
 function multiply(): string {
-  return `
-  (func $mul (export "mul") (param $po i32) (param $pa i32) (param $pb i32) (param $n i32)
-    (local $o i32) (local $end4 i32) (local $end i32)
-    ${elementLoop('mul', `
-        (v128.store ${at('po')} (f32x4.mul (v128.load ${at('pa')}) (v128.load ${at('pb')})))`, `
-        (f32.store ${at('po')} (f32.mul (f32.load ${at('pa')}) (f32.load ${at('pb')})))`)})`;
+  return float32Kernel('mul', ['po', 'pa', 'pb'], [], [], (L) => `
+        ${L.store(at('po'), `(${L.op('mul')} ${L.load(at('pa'))} ${L.load(at('pb'))})`)}`);
 }
 
 /**
