@@ -184,8 +184,9 @@ class ElementwiseSplit {
   };
 
   /**
-   * The argument block to fill for a split call of `kind` over n elements, or null when the
-   * call should run whole (then nothing was decided or written).
+   * The argument block to fill for a split call of `kind` over n elements (then call run),
+   * or null when the call should run whole on this thread (then call end after it, so that
+   * the policy learns how long whole calls take).
    */
   begin(kernels: ElementwiseKernels, kind: number, n: number): { ints: Int32Array; floats: Float32Array } | null {
     if (n < SPLIT_MIN_ELEMENTS) return null;
