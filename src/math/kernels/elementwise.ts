@@ -1,7 +1,7 @@
 import { exportedFunction, KERNEL_NAMES, type Kernel } from './module.js';
 import { SplitPolicy } from './split-policy.js';
 import { kernelThreadsOf, MAX_CHUNKS, type KernelArgs } from './threads.js';
-import { activeKernels, kernelInt32s } from './wasm-gemm.js';
+import { activeKernels, guidedChunks, kernelInt32s } from './wasm-gemm.js';
 import type { KernelMemory } from './kernel-memory.js';
 
 /**
@@ -162,7 +162,6 @@ const POLICY_BASE = 8;
  * the bench's W 75,000; at B = 32, 9,600 activations stay whole).
  */
 const SPLIT_MIN_ELEMENTS = 16_384;
-const CHUNKS_PER_THREAD = 4;
 /** Chunk boundaries on whole cache lines. */
 const ALIGN = 16;
 
@@ -175,6 +174,7 @@ const ALIGN = 16;
 class ElementwiseSplit {
   private readonly parts: KernelArgs[] = Array.from({ length: MAX_CHUNKS }, (): KernelArgs => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   private readonly policy = new SplitPolicy();
+  private readonly sizes = new Int32Array(MAX_CHUNKS);
   private kernels: ElementwiseKernels | null = null;
   /** The arguments block (ints and floats share it; the Int32Array holds its memory). */
   private params: { memory: KernelMemory; ints: Int32Array; floats: Float32Array; pointer: number } | null = null;
@@ -228,10 +228,11 @@ class ElementwiseSplit {
     if (!this.pending || !this.params || !threads) return;
     const kind = this.pendingKind;
     const n = this.pendingN;
-    const chunks = Math.max(2, Math.min(CHUNKS_PER_THREAD * (threads.helpers + 1), MAX_CHUNKS));
+    // Chunks of whole cache lines, shrinking (guidedChunks); the last takes the remainder.
+    const chunks = guidedChunks(Math.floor(n / ALIGN), threads.helpers + 1, this.sizes);
     let lo = 0;
     for (let c = 0; c < chunks; c++) {
-      const hi = c === chunks - 1 ? n : Math.round((n * (c + 1)) / chunks / ALIGN) * ALIGN;
+      const hi = c === chunks - 1 ? n : lo + this.sizes[c] * ALIGN;
       const a = this.parts[c];
       a[0] = kind;
       a[1] = lo;

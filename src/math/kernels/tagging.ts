@@ -2,7 +2,7 @@ import type { ActivationName } from '../activations.js';
 import type { KernelMemory } from './kernel-memory.js';
 import { exportedFunction, KERNEL_NAMES, type Kernel } from './module.js';
 import { kernelThreadsOf, MAX_CHUNKS, type KernelArgs, type KernelThreads } from './threads.js';
-import { activeKernels } from './wasm-gemm.js';
+import { activeKernels, guidedChunks } from './wasm-gemm.js';
 
 /**
  * The tagging kernels (wat-tagging.ts), typed, for PrecomputedScorer, and the split of a
@@ -63,12 +63,10 @@ export function taggingKernels(): TaggingKernels | null {
 }
 
 /**
- * Windows per chunk, at least: a chunk should take well over the few microseconds a
- * hand-off costs (a window takes about a microsecond on the bench's shape).
+ * Windows per unit of a chunk: a chunk should take well over the microsecond or so a claim
+ * costs (a window takes about a microsecond on the bench's shape).
  */
-const MIN_CHUNK_WINDOWS = 16;
-/** Chunks per thread: as in wasm-gemm.ts, so that a late helper leaves less for the caller to wait for. */
-const CHUNKS_PER_THREAD = 4;
+const UNIT_WINDOWS = 8;
 
 /** One pass in this many takes the way the averages do not prefer, to keep both current. */
 const EXPLORE = 16;
@@ -120,6 +118,7 @@ class TagSplitPolicy {
 export class TagWindowsRunner {
   private readonly parts: KernelArgs[] = Array.from({ length: MAX_CHUNKS }, (): KernelArgs => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   private readonly policy = new TagSplitPolicy();
+  private readonly sizes = new Int32Array(MAX_CHUNKS);
   private kernels: TaggingKernels | null = null;
   private readonly runChunk = (c: number): void => {
     const a = this.parts[c];
@@ -134,17 +133,19 @@ export class TagWindowsRunner {
    */
   run(kernels: TaggingKernels, n: number, pRows: number, pA: number, pS: number, pParams: number, w: number, Hp: number, K: number): void {
     const threads = kernels.threads;
-    const chunks = threads ? Math.min(CHUNKS_PER_THREAD * (threads.helpers + 1), Math.floor(n / MIN_CHUNK_WINDOWS), MAX_CHUNKS) : 1;
-    if (!threads || threads.helpers === 0 || chunks < 2) {
+    const units = Math.floor(n / UNIT_WINDOWS);
+    if (!threads || threads.helpers === 0 || units < 2) {
       kernels.tag_windows(n, pRows, pA, pS, pParams, 0, 0, 0, 0, 0, 0, 0);
       return;
     }
     const split = this.policy.choose();
     const t0 = performance.now();
     if (split) {
+      // Chunks shrinking as they go (guidedChunks), the last taking the remainder.
+      const chunks = guidedChunks(units, threads.helpers + 1, this.sizes);
       let lo = 0;
       for (let c = 0; c < chunks; c++) {
-        const hi = c === chunks - 1 ? n : Math.round((n * (c + 1)) / chunks);
+        const hi = c === chunks - 1 ? n : lo + this.sizes[c] * UNIT_WINDOWS;
         const a = this.parts[c];
         a[0] = hi - lo;
         a[1] = pRows + 4 * lo * w;

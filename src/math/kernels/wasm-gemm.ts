@@ -21,12 +21,6 @@ import { SplitPolicy } from './split-policy.js';
  */
 const SPLIT_MIN_FLOPS = 1 << 18;
 
-/**
- * Chunks per thread a split product is cut into. Several, because helpers sleep between
- * jobs: while one wakes up (tens of microseconds), the caller keeps claiming chunks, and a
- * helper that is late or descheduled leaves less of the product waiting for it.
- */
-const CHUNKS_PER_THREAD = 4;
 
 /** Chunk boundaries fall on whole register tiles, so each chunk runs full tiles (results do not depend on it). */
 const NT_ALIGN_M = NT_ROWS;
@@ -52,6 +46,8 @@ export class WasmGemm {
   /** Argument lists of the chunks of a split call, allocated once. */
   private readonly parts: KernelArgs[] = Array.from({ length: MAX_CHUNKS }, newArgs);
   private readonly whole: KernelArgs = newArgs();
+  /** Tiles per chunk of the current split call (guidedChunks). */
+  private readonly sizes = new Int32Array(MAX_CHUNKS);
   private chunkOp = OP_NT;
   /** Runs chunk c of the current split call on this thread (one closure, made once). */
   private readonly runChunk = (c: number): void => this.call(this.chunkOp, this.parts[c]);
@@ -189,23 +185,24 @@ export class WasmGemm {
     const align = op === OP_NT ? (byColumns ? NT_ALIGN_N : NT_ALIGN_M) : byColumns ? BC_ALIGN_N : BC_ALIGN_M;
     const extent = byColumns ? N : M;
     const tiles = Math.floor(extent / align);
-    const P = Math.min(CHUNKS_PER_THREAD * (threads.helpers + 1), tiles, MAX_CHUNKS);
+    const P = Math.min(tiles, MAX_CHUNKS);
     const policy = this.policy;
     const split = P >= 2 && (!policy || policy.split(op, flops));
     const t0 = policy ? performance.now() : 0;
     let ok = true;
     if (split) {
-      // Chunks of whole tiles, as equal as the alignment allows; the last takes the fringe.
+      // Chunks of whole tiles, shrinking (see guidedChunks); the last takes the fringe.
+      const chunks = guidedChunks(tiles, threads.helpers + 1, this.sizes);
       let lo = 0;
-      for (let p = 0; p < P; p++) {
-        const hi = p === P - 1 ? extent : Math.round((tiles * (p + 1)) / P) * align;
+      for (let p = 0; p < chunks; p++) {
+        const hi = p === chunks - 1 ? extent : lo + this.sizes[p] * align;
         this.part(op, whole, this.parts[p], byColumns, lo, hi);
         threads.setChunk(p, this.parts[p]);
         lo = hi;
       }
       this.splits++;
       this.chunkOp = op;
-      ok = threads.run(op, P, this.runChunk);
+      ok = threads.run(op, chunks, this.runChunk);
     } else {
       this.call(op, whole);
     }
@@ -231,6 +228,26 @@ export class WasmGemm {
     }
   }
 
+}
+
+/**
+ * Splits `units` (tiles, windows, element blocks) into at most MAX_CHUNKS chunks for
+ * `threads` threads, writing their sizes to `sizes` and returning their number: each chunk
+ * takes 1/(2·threads) of what is left (at least one unit), so the first are large and the
+ * last small (guided self-scheduling). The threads claim chunks in order, and the caller
+ * then waits for a helper only while the helper finishes a small chunk: with equal chunks
+ * that wait was about half a chunk per call, a tenth of a B = 256 training step.
+ */
+export function guidedChunks(units: number, threads: number, sizes: Int32Array): number {
+  let left = units;
+  let n = 0;
+  while (left > 0 && n < MAX_CHUNKS - 1) {
+    const size = Math.max(1, Math.floor(left / (2 * threads)));
+    sizes[n++] = size;
+    left -= size;
+  }
+  if (left > 0) sizes[n++] = left;
+  return n;
 }
 
 let instance: WasmGemm | null | undefined;
