@@ -116,7 +116,7 @@ function squares(values: FloatArray, at: number, n: number): number {
 }
 
 /**
- * Σθ² over values[at, at+n), adding twoL2·θ into grad[from…] in the same pass. The sum runs
+ * Σθ² over values[at, at+n), adding twoL2·θ into grad[from…] (one pass on the kernel). The sum runs
  * in four lanes (element i in lane i mod 4, combined as (s0 + s2) + (s1 + s3), then the
  * n mod 4 last squares in order): the order of the SIMD kernel, which this calls when
  * both arrays live in the kernels' memory, so either way gives the same number.
@@ -128,30 +128,8 @@ function squaresWithGrad(values: FloatArray, at: number, n: number, twoL2: numbe
     const pGrad = kernels.memory.pointer(grad);
     if (pValues >= 0 && pGrad >= 0) return kernels.l2_grad(pValues + 4 * at, pGrad + 4 * from, n, twoL2);
   }
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const v0 = values[at + i];
-    const v1 = values[at + i + 1];
-    const v2 = values[at + i + 2];
-    const v3 = values[at + i + 3];
-    s0 += v0 * v0;
-    s1 += v1 * v1;
-    s2 += v2 * v2;
-    s3 += v3 * v3;
-    grad[from + i] += twoL2 * v0;
-    grad[from + i + 1] += twoL2 * v1;
-    grad[from + i + 2] += twoL2 * v2;
-    grad[from + i + 3] += twoL2 * v3;
-  }
-  let sum = s0 + s2 + (s1 + s3);
-  for (; i < n; i++) {
-    const v = values[at + i];
-    sum += v * v;
-    grad[from + i] += twoL2 * v;
-  }
-  return sum;
+  // Without the kernel: the same sum, then the gradient in a second pass (each element's
+  // update is one rounding either way).
+  for (let i = 0; i < n; i++) grad[from + i] += twoL2 * values[at + i];
+  return squares(values, at, n);
 }

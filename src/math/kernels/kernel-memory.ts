@@ -13,7 +13,7 @@ import { PAGE, type WasmMemory } from './wasm-api.js';
  * models) reuses the memory of the models it dropped.
  *
  * The one rule that comes with it: keep the view that `alloc` returned alive for as long
- * as any subarray of it is used. A subarray references the memory, not its parent view,
+ * as a subarray of it is in use. A subarray references the memory, not its parent view,
  * so it does not keep the block allocated. Every owner here (parameters, workspaces,
  * optimiser state) holds its parent views for its lifetime.
  */

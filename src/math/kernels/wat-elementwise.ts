@@ -304,6 +304,26 @@ function zero(): string {
 }
 
 /**
+ * `body` for every window n < $B and position j < $w in turn (locals $n, $j; $n starts at 0),
+ * the loop that walks a batch's window ids in gather and scatter_rows.
+ */
+function eachWindowPosition(body: string): string {
+  return `
+    (block $windows_done
+      (loop $windows
+        (br_if $windows_done (i32.ge_u (local.get $n) (local.get $B)))
+        (local.set $j (i32.const 0))
+        (block $positions_done
+          (loop $positions
+            (br_if $positions_done (i32.ge_u (local.get $j) (local.get $w)))
+            ${body}
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $positions)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $windows)))`;
+}
+
+/**
  * gather(pX, pIds, B, w, T, D, P, pTables): the window scorer's input rows. For window n,
  * position j and table t, the row ids[(n·w + j)·T + t] of table t (int32 triples at
  * pTables + 12t: its data's byte address, its dim, its offset within a position) is copied
@@ -314,13 +334,7 @@ function gather(): string {
   (func (export "gather") (param $pX i32) (param $pIds i32) (param $B i32) (param $w i32) (param $T i32) (param $D i32) (param $P i32) (param $pTables i32)
     (local $n i32) (local $j i32) (local $t i32) (local $id i32) (local $desc i32) (local $bytes i32) (local $src i32) (local $dst i32)
     (local $k i32) (local $end4 i32)
-    (block $windows_done
-      (loop $windows
-        (br_if $windows_done (i32.ge_u (local.get $n) (local.get $B)))
-        (local.set $j (i32.const 0))
-        (block $positions_done
-          (loop $positions
-            (br_if $positions_done (i32.ge_u (local.get $j) (local.get $w)))
+    ${eachWindowPosition(`
             (local.set $t (i32.const 0))
             (block $tables_done
               (loop $tables
@@ -347,10 +361,7 @@ function gather(): string {
                 (local.set $pIds (i32.add (local.get $pIds) (i32.const 4)))
                 (local.set $t (i32.add (local.get $t) (i32.const 1)))
                 (br $tables)))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $positions)))
-        (local.set $n (i32.add (local.get $n) (i32.const 1)))
-        (br $windows))))`;
+`)})`;
 }
 
 /**
@@ -371,13 +382,7 @@ function scatterRows(): string {
     (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
     (local.set $end4 (i32.and (local.get $bytes) (i32.const -16)))
     (local.set $pIds (i32.add (local.get $pIds) (i32.shl (local.get $t) (i32.const 2))))
-    (block $windows_done
-      (loop $windows
-        (br_if $windows_done (i32.ge_u (local.get $n) (local.get $B)))
-        (local.set $j (i32.const 0))
-        (block $positions_done
-          (loop $positions
-            (br_if $positions_done (i32.ge_u (local.get $j) (local.get $w)))
+    ${eachWindowPosition(`
             (local.set $row (i32.load (local.get $pIds)))
             (local.set $slot (i32.load (i32.add (local.get $pSlotOf) (i32.shl (local.get $row) (i32.const 2)))))
             (local.set $first (i32.lt_s (local.get $slot) (i32.const 0)))
@@ -408,10 +413,7 @@ function scatterRows(): string {
                 (local.set $k (i32.add (local.get $k) (i32.const 4)))
                 (br $s)))
             (local.set $pIds (i32.add (local.get $pIds) (i32.shl (local.get $T) (i32.const 2))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $positions)))
-        (local.set $n (i32.add (local.get $n) (i32.const 1)))
-        (br $windows)))
+`)}
     (local.get $count))`;
 }
 
