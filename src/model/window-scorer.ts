@@ -1,7 +1,9 @@
 import type { Activation } from '../math/activations.js';
 import { elementwiseKernels, fillZero, multiplyInKernels } from '../math/kernels/elementwise.js';
+import { StepChunks } from '../math/kernels/step-kernels.js';
 import { kernelInt32s } from '../math/kernels/wasm-gemm.js';
 import { addColumnSums, affine, gemm } from '../math/gemm.js';
+import type { KernelMemory } from '../math/kernels/kernel-memory.js';
 import { allocateForKernels, type DTypeName, type FloatArray } from '../math/matrix.js';
 import type { Rng } from '../math/random.js';
 import { SparseRowGrad, type EmbeddingTable } from './embedding.js';
@@ -74,6 +76,12 @@ export class WindowScorer {
   private droppedOut = false;
   /** Whether the last forward pass applied the input dropout mask. */
   private inputDroppedOut = false;
+  /** The fused step's chunks (null: not available; undefined: not yet asked for). */
+  private stepChunks: StepChunks | null | undefined;
+  /** The workspace whose addresses the chunks' parameter block holds. */
+  private chunksBoundTo: Workspace | null = null;
+  /** Whether the last forward pass ran as fused chunks (backward then does too). */
+  private forwardFused = false;
 
   constructor(spec: ScorerSpec, params?: DenseParams) {
     this.positions = spec.positions;
@@ -155,6 +163,7 @@ export class WindowScorer {
     this.ensureCapacity(B);
     const { X, Z, A, mask, S } = this.ws;
     const { D, H, K } = this;
+    if (this.forwardInChunks(ids, B, train)) return S.subarray(0, B * K);
     const { W, b, U, c } = this.params;
     this.gather(X, ids, B);
     // Input dropout acts on x itself, before the fixed preprocessing map: the dropped x is
@@ -192,6 +201,7 @@ export class WindowScorer {
     // s = U·a + c:  ∂U = dSᵀ·a (K×H), ∂c = Σ_b dS, ∂a = dS·U (B×H)
     gemm(true, false, K, H, B, 1, dS, Ad, 1, g.U);
     addColumnSums(g.c, dS, B, K);
+    if (this.backwardInChunks(dS, ids, B)) return;
     gemm(false, false, B, H, K, 1, dS, this.params.U, 0, dA);
     // Dropped units pass no gradient; kept ones carry the same 1/(1−p) scale as forward.
     if (this.droppedOut) multiply(dA, dA, mask, B * H);
@@ -213,6 +223,70 @@ export class WindowScorer {
       multiply(dX, dX, this.ws.inputMask, B * D);
     }
     this.scatter(dX, ids, B);
+  }
+
+  /**
+   * The forward pass as fused chunks (wat-step.ts), when the kernels can run it: float32,
+   * tanh, no preprocessing or input dropout, everything in the kernels' memory. The same
+   * bits as the kernel-by-kernel pass below; false, having done nothing, otherwise.
+   */
+  private forwardInChunks(ids: Int32Array, B: number, train: boolean): boolean {
+    this.forwardFused = false;
+    if (train && this.inputDropout > 0) return false;
+    const chunks = this.boundChunks();
+    const pIds = chunks ? chunks.memory.pointer(ids) : -1;
+    if (!chunks || pIds < 0) return false;
+    const { D, H, K } = this;
+    this.droppedOut = train && this.dropout > 0;
+    this.inputDroppedOut = false;
+    chunks.set('pIds', pIds);
+    chunks.set('B', B);
+    chunks.set('pMask', this.droppedOut ? chunks.memory.pointer(this.ws.mask) : 0);
+    chunks.forward(B, 2 * B * H * (D + K));
+    this.forwardFused = true;
+    return true;
+  }
+
+  /** ∂Z, ∂W, ∂b and ∂X of a fused forward pass as fused chunks; false, having done nothing, when it cannot. */
+  private backwardInChunks(dS: FloatArray, ids: Int32Array, B: number): boolean {
+    const chunks = this.forwardFused ? this.boundChunks() : null;
+    const pdS = chunks && dS instanceof Float32Array ? chunks.memory.pointer(dS) : -1;
+    if (!chunks || pdS < 0) return false;
+    const { D, H, K } = this;
+    const trainable = this.tables.some((t) => t.trainable);
+    chunks.set('pdS', pdS);
+    chunks.set('pdX', trainable ? chunks.memory.pointer(this.ws.dX) : 0);
+    chunks.set('B', B);
+    chunks.backwardRows(B, 2 * B * H * (K + (trainable ? D : 0)));
+    chunks.weightGradients(D, 2 * H * D * B);
+    if (trainable) this.scatter(this.ws.dX, ids, B);
+    return true;
+  }
+
+  /** The fused chunks with this workspace's and these parameters' addresses set, or null when they cannot run this model. */
+  private boundChunks(): StepChunks | null {
+    if (this.dtype !== 'float32' || this.activation.name !== 'tanh' || this.preprocessing) return null;
+    if (this.stepChunks === undefined) this.stepChunks = StepChunks.create();
+    const chunks = this.stepChunks;
+    if (!chunks || !chunks.current) return null;
+    if (this.chunksBoundTo === this.ws) return chunks;
+    const { memory } = chunks;
+    const descriptors = this.gatherDescriptors(memory);
+    const { X, Z, A, Ad, S, dA, dX, mask } = this.ws;
+    const { W, b, U, c } = this.params;
+    const addresses = { pX: X, pW: W, pb: b, pZ: Z, pA: A, pAd: Ad, pU: U, pc: c, pS: S, pdA: dA, pgW: this.grads.W, pgb: this.grads.b } as const;
+    for (const array of [...Object.values(addresses), dX, mask]) if (memory.pointer(array) < 0) return null;
+    if (!descriptors) return null;
+    for (const [slot, array] of Object.entries(addresses) as [keyof typeof addresses, FloatArray][]) chunks.set(slot, memory.pointer(array));
+    chunks.set('pTables', memory.pointer(descriptors));
+    chunks.set('w', this.positions);
+    chunks.set('T', this.tables.length);
+    chunks.set('D', this.D);
+    chunks.set('P', this.P);
+    chunks.set('H', this.H);
+    chunks.set('K', this.K);
+    this.chunksBoundTo = this.ws;
+    return chunks;
   }
 
   zeroGrad(): void {
@@ -253,21 +327,27 @@ export class WindowScorer {
     const pX = memory.pointer(X);
     const pIds = memory.pointer(ids);
     if (pX < 0 || pIds < 0) return false;
-    const T = this.tables.length;
-    if (!this.tableDescriptors) {
-      const descriptors = kernelInt32s(3 * T);
-      for (let t = 0; t < T; t++) {
-        const pData = memory.pointer(this.tables[t].data);
-        if (pData < 0) return false;
-        descriptors[3 * t] = pData;
-        descriptors[3 * t + 1] = this.tables[t].dim;
-        descriptors[3 * t + 2] = this.tableOffsets[t];
-      }
-      if (memory.pointer(descriptors) < 0) return false;
-      this.tableDescriptors = descriptors;
-    }
-    kernels.gather(pX, pIds, B, this.positions, T, this.D, this.P, memory.pointer(this.tableDescriptors));
+    const descriptors = this.gatherDescriptors(memory);
+    if (!descriptors) return false;
+    kernels.gather(pX, pIds, B, this.positions, this.tables.length, this.D, this.P, memory.pointer(descriptors));
     return true;
+  }
+
+  /** Each table's (data address, dim, offset) for the gather kernel, in its memory; null when a table lives elsewhere. */
+  private gatherDescriptors(memory: KernelMemory): Int32Array | null {
+    if (this.tableDescriptors) return this.tableDescriptors;
+    const T = this.tables.length;
+    const descriptors = kernelInt32s(3 * T);
+    for (let t = 0; t < T; t++) {
+      const pData = memory.pointer(this.tables[t].data);
+      if (pData < 0) return null;
+      descriptors[3 * t] = pData;
+      descriptors[3 * t + 1] = this.tables[t].dim;
+      descriptors[3 * t + 2] = this.tableOffsets[t];
+    }
+    if (memory.pointer(descriptors) < 0) return null;
+    this.tableDescriptors = descriptors;
+    return descriptors;
   }
 
   /** ∂x back into the rows it was gathered from (a row used twice gets both gradients). */

@@ -6,7 +6,7 @@ import { centreWordOffset, type UnigramSampler } from '../objective/corruption.j
 import { MarginPairs } from '../objective/pairs.js';
 import { clipGradientNorm, type Optimizer, type ParameterGroups } from '../optim/index.js';
 import { dropWords } from './word-dropout.js';
-import { kernelInt32s } from '../math/kernels/wasm-gemm.js';
+import { kernelFloats, kernelInt32s } from '../math/kernels/wasm-gemm.js';
 
 /**
  * Which corrupted windows a step adds next to the true ones (see `objective.corruption`).
@@ -70,7 +70,8 @@ export class TrainingStep implements Step {
     const maxRows = batchSize + maxPairs;
     // The ids live in the kernels' memory, where the gather kernel reads them.
     this.batch = { ids: kernelInt32s(maxRows * this.stride), rows: 0, B: 0, gold: new Int32Array(batchSize), pairs: new MarginPairs(maxPairs) };
-    this.dS = new Float32Array(maxRows * model.K);
+    // In the kernels' memory too, where the fused backward pass reads it.
+    this.dS = kernelFloats(maxRows * model.K);
   }
 
   lastTokens = 0;

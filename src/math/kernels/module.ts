@@ -13,7 +13,7 @@ import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';
 export type Kernel = (M: number, N: number, K: number, pA: number, lda: number, pB: number, ldb: number, pC: number, ldc: number, alpha: number, beta: number, pBias: number) => void;
 
 /** The kernels' export names, indexed by op (OP_NT, OP_NN, OP_TN in threads.ts; tag_windows's op is its index, tagging.ts). */
-export const KERNEL_NAMES = ['gemm_nt', 'gemm_nn', 'gemm_tn', 'tag_windows', 'ew_chunk'] as const;
+export const KERNEL_NAMES = ['gemm_nt', 'gemm_nn', 'gemm_tn', 'tag_windows', 'ew_chunk', 'step_chunk'] as const;
 
 export interface LoadedKernels {
   module: WasmModule;

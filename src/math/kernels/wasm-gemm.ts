@@ -309,6 +309,11 @@ export function setKernelSplitting(mode: 'adaptive' | 'always'): void {
   if (wasm) wasm.policy = mode === 'adaptive' ? new SplitPolicy() : null;
 }
 
+/** The mode setKernelSplitting set, for the other ops that split (step-kernels.ts). */
+export function kernelSplitting(): 'adaptive' | 'always' {
+  return splitting;
+}
+
 /**
  * Helper threads start in the background and take work once they are ready (until then
  * the calling thread does it all). Blocks until they are, at most `timeoutMs`; true if

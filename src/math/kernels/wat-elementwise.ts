@@ -273,7 +273,7 @@ function tanhBackward(): string {
 /** column_sums(pOut, pM, rows, cols): out[j] += M[r, j] for r = 0, 1, … in turn (float32 adds, as addColumnSums). */
 function columnSums(): string {
   return `
-  (func (export "column_sums") (param $pOut i32) (param $pM i32) (param $rows i32) (param $cols i32)
+  (func $column_sums (export "column_sums") (param $pOut i32) (param $pM i32) (param $rows i32) (param $cols i32)
     (local $o i32) (local $end4 i32) (local $end i32) (local $n i32) (local $r i32) (local $row i32) (local $stride i32)
     (local.set $n (local.get $cols))
     (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
@@ -331,7 +331,7 @@ function eachWindowPosition(body: string): string {
  */
 function gather(): string {
   return `
-  (func (export "gather") (param $pX i32) (param $pIds i32) (param $B i32) (param $w i32) (param $T i32) (param $D i32) (param $P i32) (param $pTables i32)
+  (func $gather (export "gather") (param $pX i32) (param $pIds i32) (param $B i32) (param $w i32) (param $T i32) (param $D i32) (param $P i32) (param $pTables i32)
     (local $n i32) (local $j i32) (local $t i32) (local $id i32) (local $desc i32) (local $bytes i32) (local $src i32) (local $dst i32)
     (local $k i32) (local $end4 i32)
     ${eachWindowPosition(`

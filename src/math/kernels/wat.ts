@@ -1,4 +1,5 @@
 import { elementwiseWat } from './wat-elementwise.js';
+import { stepWat } from './wat-step.js';
 import { taggingWat } from './wat-tagging.js';
 import { BC_ROWS, BC_VECS, MAX_PAGES, NT_COL_BLOCK, NT_COLS, NT_ROWS } from './tiles.js';
 
@@ -350,7 +351,7 @@ function bcFunction(c: Code, layout: Layout): void {
 /**
  * The whole module: imports the shared memory (env.memory), exports gemm_nt, gemm_nn and
  * gemm_tn, the element-wise kernels of a training step (wat-elementwise.ts) and the
- * tagging kernels (wat-tagging.ts).
+ * tagging kernels (wat-tagging.ts) and the fused step chunks (wat-step.ts).
  */
 export function kernelsWat(sizes: TileSizes = TILES): string {
   tiles = sizes;
@@ -363,6 +364,7 @@ export function kernelsWat(sizes: TileSizes = TILES): string {
   bcFunction(c, 'tn');
   c.line(elementwiseWat());
   c.line(taggingWat());
+  c.line(stepWat());
   c.close();
   return c.toString() + '\n';
 }
