@@ -1,7 +1,8 @@
 import { gemm } from '../math/gemm.js';
-import { kernelFloats, releaseKernelArray } from '../math/kernels/wasm-gemm.js';
+import { kernelFloats, kernelInt32s, releaseKernelArray } from '../math/kernels/wasm-gemm.js';
+import { MAX_CHUNKS } from '../math/kernels/threads.js';
 import { ACTIVATION_CODES, TAG_PARAMS, TagWindowsRunner, taggingKernels, type TaggingKernels } from '../math/kernels/tagging.js';
-import { TupleMap, tokenMap, type TokenMap } from './tuple-map.js';
+import { DIRECT_LIMIT, TupleMap, tokenMap, type TokenMap } from './tuple-map.js';
 import type { WindowScorer } from './window-scorer.js';
 
 /**
@@ -40,7 +41,11 @@ import type { WindowScorer } from './window-scorer.js';
  * - the WebAssembly kernels (when loaded and enabled): tag_windows (wat-tagging.ts) sums each
  *   window's rows and the bias in float32, applies the activation and gives U·a + c (by
  *   gemm_nt); the windows of a pass are split over the kernels' threads (tagging.ts), with
- *   bitwise the same result for any thread count. Rows, bias, the row addresses, A and the
+ *   bitwise the same result for any thread count. When the possible tuples are few enough
+ *   for a direct index (words only, or words and caps: Tables.index), each chunk also looks
+ *   up its own windows' rows in that index in kernel memory (tag_locate), so a pass whose
+ *   tokens all have rows runs no per-window JavaScript; a chunk that meets a token without
+ *   a row scores nothing, and the pass goes through locate() and redoes those chunks. Rows, bias, the row addresses, A and the
  *   scores live in the kernels' memory. Products rounded to float32, w float32 additions
  *   and an activation within a few ulps of the exact one (tanh 1.2): scores agree with the
  *   plain forward to float32 rounding.
@@ -100,6 +105,11 @@ const MIN_CHUNK_FLOATS = 1 << 18;
  * unit the kernels split over threads (a pass of the bench's B = 256 is one).
  */
 const SUB_BATCH = 256;
+/**
+ * Windows ahead whose entering row tag_hidden touches while it computes one: the next
+ * (further ahead was no faster on the bench: 0 none, 1, 2, 4 and 8 measured in one process).
+ */
+const PREFETCH_AHEAD = 1;
 /** Tokens per gemm when filling. */
 const FILL_ROWS = 64;
 /**
@@ -145,6 +155,14 @@ interface Tables {
   readonly slotCapacity: number;
   /** Block of SUB_BATCH rows for products computed per window (allocated when first needed), or −1. */
   fallbackRegion: number;
+  /**
+   * Kernel mode with few enough possible tuples (as for tokenMap's DirectMap): the pool's
+   * rows again, in the kernels' memory, for tag_locate: the byte address of the row of every
+   * possible tuple (at its mixed-radix index), 0 for none. Null otherwise.
+   */
+  readonly index: Int32Array | null;
+  /** The radices of that index: each table's rows (kernel memory), or null. */
+  readonly radices: Int32Array | null;
   /** Bytes of the weights, bias and maps (the blocks are counted apart: they grow). */
   readonly fixedBytes: number;
 }
@@ -198,6 +216,10 @@ export class PrecomputedScorer {
   private readonly params: Float32Array;
   private readonly paramInts: Int32Array;
   private readonly runner = new TagWindowsRunner();
+  /** The ids of a pass, copied into the kernels' memory for the chunks' look-ups (tag_locate). */
+  private readonly passIds: Int32Array;
+  /** What each chunk's look-up found (TagWindowsRunner.run). */
+  private readonly chunkStatus: Int32Array;
 
   constructor(readonly model: WindowScorer, options: PrecomputeOptions = {}) {
     if (model.dtype !== 'float32') throw new RangeError('PrecomputedScorer: float32 models only');
@@ -230,6 +252,8 @@ export class PrecomputedScorer {
     this.S = kernelFloats(SUB_BATCH * K);
     this.params = kernelFloats(TAG_PARAMS);
     this.paramInts = new Int32Array(this.params.buffer, this.params.byteOffset, TAG_PARAMS);
+    this.passIds = kernelInt32s(SUB_BATCH * w * this.T);
+    this.chunkStatus = kernelInt32s(MAX_CHUNKS);
   }
 
   /** Whether the tables are built (false until a call reached `minWindows`). */
@@ -278,6 +302,11 @@ export class PrecomputedScorer {
     return this.tables !== null && this.tables.kernels !== null;
   }
 
+  /** Whether the kernels' chunks look up their own rows (Tables.index: kernels, and few enough possible tuples). */
+  get locatesOnKernels(): boolean {
+    return this.tables !== null && this.tables.index !== null;
+  }
+
   /**
    * Forget the tables: the next call rebuilds them from the model's current parameters.
    * Their blocks in the kernels' memory are given back now (the garbage collector does not
@@ -289,6 +318,8 @@ export class PrecomputedScorer {
       for (const region of tb.regions) releaseKernelArray(region);
       releaseKernelArray(tb.weights);
       releaseKernelArray(tb.bias32);
+      if (tb.index) releaseKernelArray(tb.index);
+      if (tb.radices) releaseKernelArray(tb.radices);
     }
     this.tables = null;
     this.stats.rowFills = 0;
@@ -314,7 +345,6 @@ export class PrecomputedScorer {
   forward(ids: Int32Array, B: number): Float32Array {
     const stride = this.w * this.T;
     if (ids.length < B * stride) throw new RangeError(`PrecomputedScorer.forward: ${B} windows need ${B * stride} ids, got ${ids.length}`);
-    this.checkRows(ids, B * stride);
     const K = this.K;
     if (this.S.length < B * K) this.S = kernelFloats(Math.max(B * K, 2 * this.S.length));
     const kernels = this.kernelsToUse();
@@ -323,15 +353,38 @@ export class PrecomputedScorer {
     this.tables ??= this.build(B, kernels);
     const tb = this.tables;
     const output = tb.kernels ? this.outputInKernels(tb.kernels) : null;
+    // With the index, tag_locate checks each pass's ids (−1 for a bad one: checkRows says which).
+    const direct = tb.kernels !== null && output !== null && tb.index !== null && tb.radices !== null;
+    if (!direct) this.checkRows(ids, B * stride);
     for (let start = 0; start < B; start += SUB_BATCH) {
       const n = Math.min(SUB_BATCH, B - start);
       const first = start * stride;
+      let from = 0;
+      let to = n;
+      if (direct && tb.kernels && output) {
+        // Each chunk of windows looks up its own rows (tag_windows with ids): no lookup on
+        // this thread unless a token has no row yet.
+        const { passIds } = this;
+        const end = first + n * stride;
+        passIds.set(first === 0 && end === ids.length ? ids : ids.subarray(first, end));
+        const failed = this.passOnKernels(tb, tb.kernels, output, start, 0, n, true);
+        if (failed === 0) continue;
+        if (failed < 0) {
+          this.checkRows(ids, B * stride);
+          throw new RangeError('PrecomputedScorer: tag_locate found an id out of range that checkRows did not');
+        }
+        // Tokens seen for the first time: placed and filled below, and the chunks that
+        // met them scored again (the others' rows were all in the pool: locate gives them
+        // the same rows).
+        from = this.runner.redoFrom;
+        to = this.runner.redoTo;
+      }
       this.locate(tb, ids, first, n);
       this.fill(tb, ids);
       if (this.missing > 0) this.fallbacks(tb, ids, first, n);
       // The slots held this pass's tokens that found no room in the pool.
       tb.slots.clear();
-      if (tb.kernels && output) this.passOnKernels(tb, tb.kernels, output, start, n);
+      if (tb.kernels && output) this.passOnKernels(tb, tb.kernels, output, start, from, to - from, false);
       else this.passInTypeScript(tb, start, n);
     }
     return this.S.subarray(0, B * K);
@@ -369,9 +422,14 @@ export class PrecomputedScorer {
     return { pU, pc, pS: m.pointer(this.S) };
   }
 
-  /** A (n×Hp) = f(Σ rows + b_eff), then S = A·Uᵀ + c, into S from window `start` on: tag_windows, split over the threads. */
-  private passOnKernels(tb: Tables, kernels: TaggingKernels, output: { pU: number; pc: number; pS: number }, start: number, n: number): void {
-    const { w, H, Hp, K, params, paramInts: ints } = this;
+  /**
+   * A (n×Hp) = f(Σ rows + b_eff), then S = A·Uᵀ + c, for windows from..from+n of the pass
+   * starting at window `start`: tag_windows, split over the threads. With `locating`, the
+   * chunks look up their rows from passIds in Tables.index first: returns what
+   * TagWindowsRunner.run does (0 when every window was scored).
+   */
+  private passOnKernels(tb: Tables, kernels: TaggingKernels, output: { pU: number; pc: number; pS: number }, start: number, from: number, n: number, locating: boolean): number {
+    const { w, T, H, Hp, K, params, paramInts: ints } = this;
     const m = kernels.memory;
     ints[0] = w;
     ints[1] = Hp;
@@ -382,7 +440,15 @@ export class PrecomputedScorer {
     ints[6] = output.pc;
     ints[7] = this.actCode;
     params[8] = this.slope;
-    this.runner.run(kernels, n, m.pointer(this.rowAtBlock), m.pointer(this.A), output.pS + 4 * start * K, m.pointer(params), w, Hp, K);
+    ints[9] = PREFETCH_AHEAD;
+    const pRows = m.pointer(this.rowAtBlock) + 4 * from * w;
+    const pA = m.pointer(this.A) + 4 * from * Hp;
+    const pS = output.pS + 4 * (start + from) * K;
+    if (!locating || !tb.index || !tb.radices) return this.runner.run(kernels, n, pRows, pA, pS, m.pointer(params), w, Hp, K);
+    ints[10] = T;
+    ints[11] = m.pointer(tb.radices);
+    ints[12] = m.pointer(tb.index);
+    return this.runner.run(kernels, n, pRows, pA, pS, m.pointer(params), w, Hp, K, m.pointer(this.passIds) + 4 * from * w * T, T, this.chunkStatus);
   }
 
   /** The TypeScript path: Z = b_eff + Σ rows in float64, A = f(Z), S = A·Uᵀ + c. */
@@ -438,6 +504,7 @@ export class PrecomputedScorer {
             tb.chunkNext += rowFloats;
             row = this.location(tb, region, offset);
             pool.add(ids, at, row);
+            if (tb.index) tb.index[this.tupleIndex(ids, at)] = row;
           } else if (slots.size < tb.slotCapacity) {
             region = tb.slotRegion;
             offset = slots.size * rowFloats;
@@ -545,6 +612,14 @@ export class PrecomputedScorer {
     }
   }
 
+  /** The mixed-radix index of the tuple ids[at .. at+T) (DirectMap's), for Tables.index. */
+  private tupleIndex(ids: Int32Array, at: number): number {
+    const tables = this.model.tables;
+    let i = ids[at];
+    for (let t = 1; t < this.T; t++) i = i * tables[t].rows + ids[at + t];
+    return i;
+  }
+
   /** A token's vector (its rows of every table, concatenated) from its ids at ids[at..at+T) into X[xo..xo+P). */
   private gatherToken(ids: Int32Array, at: number, X: Float32Array, xo: number): void {
     const { T, tableOffsets } = this;
@@ -596,12 +671,14 @@ export class PrecomputedScorer {
     }
     const bias32 = kernelFloats(Hp);
     for (let h = 0; h < H; h++) bias32[h] = bias[h];
+    const onKernels = kernels && kernels.memory.pointer(weights) >= 0 && kernels.memory.pointer(bias32) >= 0 ? kernels : null;
+    const { index, radices } = this.directIndex(onKernels, rows, tuples, poolCapacity);
     const pool = tokenMap(rows, poolCapacity);
     // A few hundred keys, looked up only once the pool is full: hashing is enough, and takes
     // no memory per possible tuple.
     const slots = new TupleMap(this.T, slotCapacity);
     const tb: Tables = {
-      kernels: kernels && kernels.memory.pointer(weights) >= 0 && kernels.memory.pointer(bias32) >= 0 ? kernels : null,
+      kernels: onKernels,
       requested: kernels,
       regions: [],
       regionAddress: [],
@@ -618,7 +695,9 @@ export class PrecomputedScorer {
       slotRegion: -1,
       slotCapacity,
       fallbackRegion: -1,
-      fixedBytes: weights.byteLength + bias32.byteLength + pool.bytes + slots.bytes,
+      index,
+      radices,
+      fixedBytes: weights.byteLength + bias32.byteLength + pool.bytes + slots.bytes + (index?.byteLength ?? 0) + (radices?.byteLength ?? 0),
     };
     if (slotCapacity > 0) {
       const slotRegion = this.addRegion(tb, slotCapacity * rowFloats);
@@ -636,6 +715,24 @@ export class PrecomputedScorer {
       }
     }
     return tb;
+  }
+
+  /**
+   * Tables.index and its radices, when the passes run on the kernels, the tuples are few
+   * enough for an index and it fits in the kernels' memory; else nulls (TypeScript locate).
+   */
+  private directIndex(kernels: TaggingKernels | null, rows: readonly number[], tuples: number, poolCapacity: number): { index: Int32Array | null; radices: Int32Array | null } {
+    const none = { index: null, radices: null };
+    if (!kernels || !(tuples <= DIRECT_LIMIT) || poolCapacity === 0 || kernels.memory.pointer(this.passIds) < 0 || kernels.memory.pointer(this.chunkStatus) < 0) return none;
+    const index = kernelInt32s(tuples);
+    const radices = kernelInt32s(rows.length);
+    radices.set(rows);
+    if (kernels.memory.pointer(index) < 0 || kernels.memory.pointer(radices) < 0) {
+      releaseKernelArray(index);
+      releaseKernelArray(radices);
+      return none;
+    }
+    return { index, radices };
   }
 }
 

@@ -18,6 +18,11 @@ export interface TaggingKernels {
   tag_hidden: Kernel;
   /** tag_hidden, then S = A·Uᵀ + c, the sizes in a parameter block (TAG_PARAMS ints): see wat-tagging.ts. */
   tag_windows: Kernel;
+  /**
+   * Row addresses of `count` tokens from a direct index (see wat-tagging.ts): the number of
+   * tokens without a row, or −1 for an id out of range.
+   */
+  tag_locate: (count: number, pIds: number, T: number, pRadices: number, pIndex: number, pRowAt: number) => number;
   /** The threads the kernels run on (setKernelThreads), or null with one thread. */
   readonly threads: KernelThreads | null;
 }
@@ -35,8 +40,11 @@ export const ACTIVATION_CODES: Record<ActivationName, number> = {
 /** tag_windows' op: its index in KERNEL_NAMES, which is how a helper thread finds it. */
 const OP_TAG = KERNEL_NAMES.indexOf('tag_windows');
 
-/** Ints in tag_windows' parameter block: w, Hp, H, K, pBias, pU, pc, act, slope bits. */
-export const TAG_PARAMS = 9;
+/**
+ * Ints in tag_windows' parameter block: w, Hp, H, K, pBias, pU, pc, act, slope bits, rows
+ * ahead to touch, then for chunks that locate their rows: T, pRadices, pIndex.
+ */
+export const TAG_PARAMS = 13;
 
 let cached: { exports: Record<string, unknown>; kernels: TaggingKernels } | null = null;
 
@@ -52,6 +60,7 @@ export function taggingKernels(): TaggingKernels | null {
         memory: active.memory,
         tag_hidden: exportedFunction(e, 'tag_hidden'),
         tag_windows: exportedFunction(e, 'tag_windows'),
+        tag_locate: exportedFunction(e, 'tag_locate'),
         // Looked up on every use: threads start when setKernelThreads asks for more than one.
         get threads() {
           return kernelThreadsOf(e);
@@ -122,24 +131,36 @@ export class TagWindowsRunner {
   private kernels: TaggingKernels | null = null;
   private readonly runChunk = (c: number): void => {
     const a = this.parts[c];
-    this.kernels?.tag_windows(a[0], a[1], a[2], a[3], a[4], 0, 0, 0, 0, 0, 0, 0);
+    this.kernels?.tag_windows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], 0, 0, 0, 0, 0);
   };
+  /** After a run that located rows: the windows of the chunks that failed, [redoFrom, redoTo). */
+  redoFrom = 0;
+  redoTo = 0;
   /** Passes split across threads so far (tests). */
   splits = 0;
 
   /**
    * Windows [0, n) with their row addresses at pRows (w per window), A rows of Hp floats at
    * pA and score rows of K floats at pS; pParams as tag_windows takes it.
+   *
+   * With `status` (an Int32Array of MAX_CHUNKS in the kernels' memory), each chunk first
+   * looks up its rows from its windows' ids at pIds (T per token; the index named in the
+   * parameter block): returns 0 when every chunk was scored, else what the failed chunks'
+   * tag_locate said (−1 if any saw a bad id, else the tokens without a row), and
+   * [redoFrom, redoTo) then spans the windows of the chunks that scored nothing. Without
+   * `status`, returns 0.
    */
-  run(kernels: TaggingKernels, n: number, pRows: number, pA: number, pS: number, pParams: number, w: number, Hp: number, K: number): void {
+  run(kernels: TaggingKernels, n: number, pRows: number, pA: number, pS: number, pParams: number, w: number, Hp: number, K: number,
+    pIds = 0, T = 0, status: Int32Array | null = null): number {
     const threads = kernels.threads;
     const units = Math.floor(n / UNIT_WINDOWS);
-    if (!threads || threads.helpers === 0 || units < 2) {
-      kernels.tag_windows(n, pRows, pA, pS, pParams, 0, 0, 0, 0, 0, 0, 0);
-      return;
-    }
+    const locating = pIds !== 0 && status !== null;
+    const pStatus = locating ? kernels.memory.pointer(status) : 0;
+    const ids = locating ? pIds : 0;
+    if (!threads || threads.helpers === 0 || units < 2) return this.whole(kernels, n, pRows, pA, pS, pParams, ids, pStatus, status);
     const split = this.policy.choose();
     const t0 = performance.now();
+    let result = 0;
     if (split) {
       // Chunks shrinking as they go (guidedChunks), the last taking the remainder.
       const chunks = guidedChunks(units, threads.helpers + 1, this.sizes);
@@ -152,16 +173,54 @@ export class TagWindowsRunner {
         a[2] = pA + 4 * lo * Hp;
         a[3] = pS + 4 * lo * K;
         a[4] = pParams;
+        a[5] = ids === 0 ? 0 : ids + 4 * lo * w * T;
+        a[6] = ids === 0 ? 0 : pStatus + 4 * c;
         threads.setChunk(c, a);
+        this.sizes[c] = hi - lo;
         lo = hi;
       }
       this.kernels = kernels;
       this.splits++;
-      // A helper that failed may have left its chunk half written: the whole pass again, here.
-      if (!threads.run(OP_TAG, chunks, this.runChunk)) kernels.tag_windows(n, pRows, pA, pS, pParams, 0, 0, 0, 0, 0, 0, 0);
+      if (!threads.run(OP_TAG, chunks, this.runChunk)) {
+        // A helper that failed may have left its chunk half written: the whole pass again, here.
+        return this.whole(kernels, n, pRows, pA, pS, pParams, ids, pStatus, status);
+      }
+      if (status && ids !== 0) result = this.failures(status, chunks);
     } else {
-      kernels.tag_windows(n, pRows, pA, pS, pParams, 0, 0, 0, 0, 0, 0, 0);
+      result = this.whole(kernels, n, pRows, pA, pS, pParams, ids, pStatus, status);
     }
-    this.policy.record(split, (performance.now() - t0) / 1000 / n);
+    // Passes that stopped at a missing row took no time to speak of: not a timing of either way.
+    if (result === 0) this.policy.record(split, (performance.now() - t0) / 1000 / n);
+    return result;
+  }
+
+  /** The pass as one call on this thread (see run). */
+  private whole(kernels: TaggingKernels, n: number, pRows: number, pA: number, pS: number, pParams: number, pIds: number, pStatus: number, status: Int32Array | null): number {
+    kernels.tag_windows(n, pRows, pA, pS, pParams, pIds, pStatus, 0, 0, 0, 0, 0);
+    if (pIds === 0 || !status) return 0;
+    this.redoFrom = 0;
+    this.redoTo = n;
+    return status[0];
+  }
+
+  /** What the chunks' statuses say (see run), and the span of those that failed (sizes holds the chunks' windows). */
+  private failures(status: Int32Array, chunks: number): number {
+    let missing = 0;
+    let bad = false;
+    let lo = 0;
+    this.redoFrom = -1;
+    for (let c = 0; c < chunks; c++) {
+      const hi = lo + this.sizes[c];
+      const s = status[c];
+      if (s !== 0) {
+        if (s < 0) bad = true;
+        else missing += s;
+        if (this.redoFrom < 0) this.redoFrom = lo;
+        this.redoTo = hi;
+      }
+      lo = hi;
+    }
+    if (this.redoFrom < 0) this.redoFrom = this.redoTo = 0;
+    return bad ? -1 : missing;
   }
 }

@@ -175,7 +175,7 @@ function tagHidden(): string {
   const acts = ACTIVATIONS.map((name) => `(call $act_${name} ${get('pa')} (i32.add ${get('pa')} ${get('hb')}) ${get('slope')} ${get('pf')} ${get('rs')} ${get('pfSecond')})`);
   return `
   (func $tag_hidden (export "tag_hidden") (param $n i32) (param $pRows i32) (param $w i32) (param $Hp i32) (param $pBias i32)
-      (param $pA i32) (param $lda i32) (param $act i32) (param $u8 i32) (param $slope f32) (param $u10 f32) (param $u11 i32)
+      (param $pA i32) (param $lda i32) (param $act i32) (param $ahead i32) (param $slope f32) (param $u10 f32) (param $u11 i32)
     (local $win i32) (local $rp i32) (local $pa i32) (local $hb i32) (local $rs i32) (local $o i32) (local $or i32) (local $j i32) (local $pf i32) (local $pfSecond i32) ${qs}
     (local.set $hb (i32.shl ${get('Hp')} (i32.const 2)))
     (local.set $rs (i32.shl ${get('w')} (i32.const 4)))
@@ -193,7 +193,7 @@ function tagHidden(): string {
         ;; faster in a micro-benchmark over rows of the bench's size, mostly out of cache;
         ;; within the noise on the whole bench).
         (local.set $pf (i32.load (i32.add ${get('pRows')} (i32.shl (i32.sub (i32.mul
-          (select (i32.add ${get('win')} (i32.const 2)) (i32.add ${get('win')} (i32.const 1)) (i32.lt_u (i32.add ${get('win')} (i32.const 1)) ${get('n')}))
+          (select (i32.add (i32.add ${get('win')} ${get('ahead')}) (i32.const 1)) ${get('n')} (i32.lt_u (i32.add ${get('win')} ${get('ahead')}) ${get('n')}))
           ${get('w')}) (i32.const 1)) (i32.const 2)))))
         ${switchOn('sum', get('w'), sums, sweepSum())}
         ${switchOn('act', get('act'), acts, '')}
@@ -203,25 +203,93 @@ function tagHidden(): string {
 }
 
 /**
- * tag_windows(n, pRows, pA, pS, pParams, 0…): tag_hidden, then S (n×K) = A·Uᵀ + c by gemm_nt,
- * for n windows; the rest of the arguments come from the int32 block at pParams: w, Hp, H,
- * K, pBias, pU, pc, act, and the slope's float32 bits. A chunk of windows of a pass is
- * one call (pRows, pA and pS moved to its first window), so that threads.ts can spread a
- * pass's chunks over the threads.
+ * tag_windows(n, pRows, pA, pS, pParams, pIds, pStatus, 0…): tag_hidden, then S (n×K) = A·Uᵀ + c
+ * by gemm_nt, for n windows; the rest of the arguments come from the int32 block at
+ * pParams: w, Hp, H, K, pBias, pU, pc, act, the slope's float32 bits, how many windows ahead
+ * tag_hidden touches rows, and for pIds ≠ 0: T, pRadices, pIndex. A chunk of windows of a
+ * pass is one call (pRows, pA, pS and pIds moved to its first window), so that threads.ts
+ * can spread a pass's chunks over the threads.
+ *
+ * pIds ≠ 0: the chunk first finds its own rows, tag_locate of its n·w tokens (ids at pIds)
+ * into pRows, and stores tag_locate's result at pStatus; when that is not 0 (a token with
+ * no row, or a bad id) it computes nothing. So each thread looks up the rows of the windows
+ * it scores, and the caller redoes only the chunks that failed.
  */
 function tagWindows(): string {
   const param = (i: number): string => `(i32.load offset=${4 * i} ${get('pParams')})`;
   return `
   (func (export "tag_windows") (param $n i32) (param $pRows i32) (param $pA i32) (param $pS i32) (param $pParams i32)
-      (param $u5 i32) (param $u6 i32) (param $u7 i32) (param $u8 i32) (param $u9 f32) (param $u10 f32) (param $u11 i32)
-    (local $Hp i32)
+      (param $pIds i32) (param $pStatus i32) (param $u7 i32) (param $u8 i32) (param $u9 f32) (param $u10 f32) (param $u11 i32)
+    (local $Hp i32) (local $missing i32)
     (local.set $Hp ${param(1)})
-    (call $tag_hidden ${get('n')} ${get('pRows')} ${param(0)} ${get('Hp')} ${param(4)} ${get('pA')} ${get('Hp')} ${param(7)} (i32.const 0)
+    (if ${get('pIds')}
+      (then
+        (local.set $missing (call $tag_locate (i32.mul ${get('n')} ${param(0)}) ${get('pIds')} ${param(10)} ${param(11)} ${param(12)} ${get('pRows')}))
+        (i32.store ${get('pStatus')} ${get('missing')})
+        (if ${get('missing')} (then (return)))))
+    (call $tag_hidden ${get('n')} ${get('pRows')} ${param(0)} ${get('Hp')} ${param(4)} ${get('pA')} ${get('Hp')} ${param(7)} ${param(9)}
       (f32.reinterpret_i32 ${param(8)}) (f32.const 0) (i32.const 0))
     (call $gemm_nt ${get('n')} ${param(3)} ${param(2)} ${get('pA')} ${get('Hp')} ${param(5)} ${param(2)} ${get('pS')} ${param(3)}
       (f32.const 1) (f32.const 0) ${param(6)}))`;
 }
 
+/**
+ * tag_locate(count, pIds, T, pRadices, pIndex, pRowAt) → missing: the row address of each
+ * of `count` tokens, for PrecomputedScorer's pass on the kernels when its pool is a direct
+ * index (few enough possible tuples; the bench's words-only model among them).
+ *
+ *   token p's ids are the T int32 at pIds + 4·T·p, and its index the mixed-radix number
+ *   of those ids with the T int32 radices at pRadices (each table's rows);
+ *   int32 at pRowAt + 4p = int32 at pIndex + 4·index (the row's byte address, 0 for a token
+ *   with no row yet: address 0 is the threads' control block, never a row).
+ *
+ * Returns the number of tokens without a row, or −1 as soon as an id is not below its
+ * radix (a bad id would index past the table: the caller then reports it). A pass whose
+ * tokens all have rows — every pass once the pool holds the input's tokens — is then
+ * scored without a lookup in JavaScript (a hash or index per window there took as long
+ * as a quarter of the pass's kernel time on one thread, and is not split over threads).
+ */
+function tagLocate(): string {
+  return `
+  (func $tag_locate (export "tag_locate") (param $count i32) (param $pIds i32) (param $T i32) (param $pRadices i32) (param $pIndex i32) (param $pRowAt i32)
+      (result i32)
+    (local $end i32) (local $t i32) (local $index i32) (local $id i32) (local $radix i32) (local $row i32) (local $missing i32) (local $r0 i32)
+    (local.set $end (i32.add ${get('pRowAt')} (i32.shl ${get('count')} (i32.const 2))))
+    (if (i32.ge_u ${get('pRowAt')} ${get('end')}) (then (return (i32.const 0))))
+    (if (i32.lt_s ${get('T')} (i32.const 1)) (then (return (i32.const -1))))
+    (if (i32.eq ${get('T')} (i32.const 1))
+      (then
+        ;; One table (words only): the id is the index.
+        (local.set $r0 (i32.load ${get('pRadices')}))
+        (loop $one
+          (local.set $id (i32.load ${get('pIds')}))
+          (if (i32.ge_u ${get('id')} ${get('r0')}) (then (return (i32.const -1))))
+          (local.set $row (i32.load (i32.add ${get('pIndex')} (i32.shl ${get('id')} (i32.const 2)))))
+          (i32.store ${get('pRowAt')} ${get('row')})
+          (local.set $missing (i32.add ${get('missing')} (i32.eqz ${get('row')})))
+          (local.set $pIds (i32.add ${get('pIds')} (i32.const 4)))
+          (local.set $pRowAt (i32.add ${get('pRowAt')} (i32.const 4)))
+          (br_if $one (i32.lt_u ${get('pRowAt')} ${get('end')})))
+        (return ${get('missing')})))
+    (loop $token
+      (local.set $index (i32.const 0))
+      (local.set $t (i32.const 0))
+      (loop $table
+        (local.set $id (i32.load ${get('pIds')}))
+        (local.set $radix (i32.load (i32.add ${get('pRadices')} (i32.shl ${get('t')} (i32.const 2)))))
+        (if (i32.ge_u ${get('id')} ${get('radix')}) (then (return (i32.const -1))))
+        (local.set $index (i32.add (i32.mul ${get('index')} ${get('radix')}) ${get('id')}))
+        (local.set $pIds (i32.add ${get('pIds')} (i32.const 4)))
+        (local.set $t (i32.add ${get('t')} (i32.const 1)))
+        (br_if $table (i32.lt_u ${get('t')} ${get('T')})))
+      (local.set $row (i32.load (i32.add ${get('pIndex')} (i32.shl ${get('index')} (i32.const 2)))))
+      (i32.store ${get('pRowAt')} ${get('row')})
+      (local.set $missing (i32.add ${get('missing')} (i32.eqz ${get('row')})))
+      (local.set $pRowAt (i32.add ${get('pRowAt')} (i32.const 4)))
+      (br_if $token (i32.lt_u ${get('pRowAt')} ${get('end')})))
+    ${get('missing')})`;
+}
+
 export function taggingWat(): string {
-  return [tanh(), sigmoid(), simpleActivations(), tagHidden(), tagWindows()].join('\n');
+  return [tanh(), sigmoid(), simpleActivations(), tagHidden(), tagWindows(), tagLocate()].join('\n');
 }
