@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { AffixVocabulary, type AffixSide } from '../data/affixes.js';
+import { CAPS_CLASSES } from '../data/caps.js';
 import { LabelSet } from '../data/labels.js';
 import type { TagScheme } from '../data/tags.js';
 import { Vocabulary, type WordNormalisation } from '../data/vocab.js';
@@ -15,6 +16,7 @@ import { TransitionParams } from '../model/transitions.js';
 import type { WindowScorer } from '../model/window-scorer.js';
 import { VERSION } from '../version.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
+import { checkMetaStructure, sealMeta, sha256Hex, verifyFileHash, verifyMetaChecksum } from './verify.js';
 
 export const CHECKPOINT_FORMAT = 'ner-train-checkpoint';
 export const CHECKPOINT_FORMAT_VERSION = 3;
@@ -66,6 +68,10 @@ export interface CheckpointMeta {
   step: number;
   dev: { precision: number; recall: number; f1: number } | null;
   config: Config;
+  /** sha256 of vocab.txt and of the affix files, by file name (absent in checkpoints written before it). */
+  files_sha256?: Record<string, string>;
+  /** sha256 of this meta.json's other keys (see verify.ts; absent in checkpoints written before it). */
+  meta_sha256?: string;
 }
 
 export interface Checkpoint {
@@ -83,7 +89,7 @@ export interface Checkpoint {
 /** What the trainer hands over; the rest of meta.json is derived when writing. */
 export type CheckpointState = Omit<
   CheckpointMeta,
-  'format' | 'format_version' | 'ner_train_version' | 'weights_file' | 'weights_sha256' | 'vocab_file' | 'vocab_size' | 'labels' | 'model' | 'preprocess' | 'affixes'
+  'format' | 'format_version' | 'ner_train_version' | 'weights_file' | 'weights_sha256' | 'vocab_file' | 'vocab_size' | 'labels' | 'model' | 'preprocess' | 'affixes' | 'files_sha256' | 'meta_sha256'
 > & {
   model: WindowScorer;
   preprocessor: Preprocessor;
@@ -95,8 +101,15 @@ export type CheckpointState = Omit<
   prefix: AffixVocabulary | null;
 };
 
-/** Writes a checkpoint folder (weights, meta.json, vocab.txt, and suffix.txt / prefix.txt when on) as one atomic replacement. */
-export async function saveCheckpoint(dir: string, state: CheckpointState): Promise<void> {
+/** Extra files a caller stores inside the checkpoint folder (e.g. the trainer's resume state), given the meta.json being written. */
+export type ExtraCheckpointFiles = (meta: CheckpointMeta) => Record<string, string | Uint8Array>;
+
+/**
+ * Writes a checkpoint folder (weights, meta.json, vocab.txt, and suffix.txt / prefix.txt when
+ * on) as one atomic replacement. `extraFiles` go into the same folder in the same replacement,
+ * so they can never be out of step with the weights beside them.
+ */
+export async function saveCheckpoint(dir: string, state: CheckpointState, options: { extraFiles?: ExtraCheckpointFiles } = {}): Promise<void> {
   const tensors = modelTensors(state.model);
   for (const [name, tensor] of preprocessTensors(state.preprocessor)) tensors.set(name, tensor);
   if (state.transitions) {
@@ -105,6 +118,7 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     tensors.set('transitions.matrix', { dtype: 'F32', shape: [K, K], data: asFloat32(state.transitions.trans) });
   }
   const weights = encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT });
+  const textFiles = checkpointTextFiles(state);
   const meta: CheckpointMeta = {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_FORMAT_VERSION,
@@ -126,15 +140,19 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     step: state.step,
     dev: state.dev,
     config: state.config,
+    files_sha256: Object.fromEntries([...textFiles].map(([name, text]) => [name, sha256Hex(text)])),
   };
-  await replaceDirAtomic(dir, async (tmp) => {
-    await writeFile(join(tmp, WEIGHTS_FILE), weights);
-    await writeFile(join(tmp, VOCAB_FILE), state.vocab.toText());
-    for (const side of AFFIX_SIDES) {
-      const affixes = state[side];
-      if (affixes) await writeFile(join(tmp, AFFIX_FILES[side]), affixes.toText());
+  const extra = Object.entries(options.extraFiles?.(meta) ?? {});
+  for (const [name] of extra) {
+    if (name.includes('/') || name.includes('\\') || [WEIGHTS_FILE, META_FILE, VOCAB_FILE, ...Object.values(AFFIX_FILES)].includes(name)) {
+      throw new Error(`saveCheckpoint: extra file name '${name}' is not a plain name or is one of the checkpoint's own`);
     }
-    await writeFile(join(tmp, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+  }
+  await replaceDirAtomic(dir, async (tmp) => {
+    for (const [name, data] of extra) await writeFile(join(tmp, name), data);
+    await writeFile(join(tmp, WEIGHTS_FILE), weights);
+    for (const [name, text] of textFiles) await writeFile(join(tmp, name), text);
+    await writeFile(join(tmp, META_FILE), `${JSON.stringify(sealMeta(meta), null, 2)}\n`);
   });
 }
 
@@ -155,7 +173,9 @@ export async function loadCheckpoint(dirGiven: string): Promise<Checkpoint> {
   const vocabPath = join(dir, meta.vocab_file);
   let vocab: Vocabulary;
   try {
-    vocab = Vocabulary.fromText(await readText(vocabPath, dirGiven), vocabPath);
+    const vocabText = await readText(vocabPath, dirGiven);
+    verifyFileHash(vocabText, meta.vocab_file, vocabPath, meta.files_sha256, metaPath);
+    vocab = Vocabulary.fromText(vocabText, vocabPath);
   } catch (error) {
     throw error instanceof UserError ? error : new UserError(error instanceof Error ? error.message : String(error));
   }
@@ -173,6 +193,7 @@ export async function loadCheckpoint(dirGiven: string): Promise<Checkpoint> {
   const suffix = await readAffixes(dir, dirGiven, meta, 'suffix');
   const prefix = await readAffixes(dir, dirGiven, meta, 'prefix');
   const { tensors } = decodeSafetensors(weights, weightsPath);
+  checkWeightsSize(meta.model, weights.length, metaPath);
   const model = createScorer(meta.model, 'float32');
   for (const [name, expected] of modelTensors(model)) {
     const found = tensors.get(name);
@@ -185,6 +206,33 @@ export async function loadCheckpoint(dirGiven: string): Promise<Checkpoint> {
   model.setPreprocessor(readPreprocessor(meta, tensors, model.D, weightsPath));
   const transitions = meta.decode === 'learned' ? readTransitions(tensors, model.K, weightsPath) : null;
   return { meta, model, transitions, vocab, labels: new LabelSet(meta.labels), suffix, prefix };
+}
+
+/** vocab.txt and the affix files by name: written from these very strings, so their recorded sha256 is that of the bytes on disk. */
+function checkpointTextFiles(state: CheckpointState): Map<string, string> {
+  const files = new Map([[VOCAB_FILE, state.vocab.toText()]]);
+  for (const side of AFFIX_SIDES) {
+    const affixes = state[side];
+    if (affixes) files.set(AFFIX_FILES[side], affixes.toText());
+  }
+  return files;
+}
+
+/**
+ * A floor on the float32 values the recorded architecture needs (tables, W and U), checked
+ * against the weights file before any table is allocated: a damaged meta.json in a
+ * checkpoint without checksums could otherwise ask for gigabytes. The tensor shapes are
+ * checked exactly afterwards.
+ */
+function checkWeightsSize(spec: ModelSpec, weightsBytes: number, metaPath: string): void {
+  const suffixDim = spec.suffixRows > 0 ? spec.suffixDim : 0;
+  const prefixDim = spec.prefixRows > 0 ? spec.prefixDim : 0;
+  const tables = spec.vocabSize * spec.wordDim + CAPS_CLASSES.length * spec.capsDim + spec.suffixRows * suffixDim + spec.prefixRows * prefixDim;
+  const D = (2 * spec.halfWidth + 1) * (spec.wordDim + spec.capsDim + suffixDim + prefixDim);
+  const floats = tables + spec.hidden * D + spec.labels * spec.hidden;
+  if (!(4 * floats <= weightsBytes)) {
+    throw new UserError(`${metaPath}: the model it records needs at least ${4 * floats} bytes of weights, but the weights file holds ${weightsBytes} (the checkpoint is damaged)`);
+  }
 }
 
 function affixMeta(affixes: AffixVocabulary | null): AffixMeta | null {
@@ -209,7 +257,9 @@ async function readAffixes(dir: string, dirGiven: string, meta: CheckpointMeta, 
   const path = join(dir, recorded.file);
   let affixes: AffixVocabulary;
   try {
-    affixes = AffixVocabulary.fromText(await readText(path, dirGiven), side, recorded.length, path);
+    const text = await readText(path, dirGiven);
+    verifyFileHash(text, recorded.file, path, meta.files_sha256, metaPath);
+    affixes = AffixVocabulary.fromText(text, side, recorded.length, path);
   } catch (error) {
     throw error instanceof UserError ? error : new UserError(error instanceof Error ? error.message : String(error));
   }
@@ -293,10 +343,20 @@ function parseMeta(text: string, path: string): CheckpointMeta {
   const meta = value as CheckpointMeta;
   if (!READABLE_VERSIONS.includes(meta.format_version)) {
     const versions = `${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS[READABLE_VERSIONS.length - 1]}`;
-    throw new UserError(`${path}: checkpoint format version ${String(meta.format_version)}, this ner-train reads versions ${versions}`, {
+    // JSON for the version shown, so that a string "3" does not read as the number 3.
+    throw new UserError(`${path}: checkpoint format version ${JSON.stringify(meta.format_version) ?? 'missing'}, this ner-train reads versions ${versions}`, {
       hint: 'use the ner-train version that wrote it',
     });
   }
+  // After the version check: a newer format may seal its meta differently.
+  verifyMetaChecksum(value as Record<string, unknown>, path);
+  const normalised = withOlderVersionDefaults(meta, path);
+  checkMetaStructure(normalised, path, DETECTOR_LABEL);
+  return normalised;
+}
+
+/** The meta of any readable version in the current shape: the fields older versions lack get the values they implied. */
+function withOlderVersionDefaults(meta: CheckpointMeta, path: string): CheckpointMeta {
   for (const key of ['weights_file', 'weights_sha256', 'vocab_file', 'tag_scheme'] as const) {
     if (typeof meta[key] !== 'string') throw new UserError(`${path}: '${key}' is missing`);
   }

@@ -21,3 +21,18 @@ export function reportError(error: unknown, err: NodeJS.WritableStream = process
   err.write(`ner-train: internal error (a bug; please report it with the command you ran)\n${stack}\n`);
   return 1;
 }
+
+/**
+ * ner-train's own warnings (process warnings whose code starts NER_TRAIN_, e.g. a dev type
+ * the training file lacks) print as one `ner-train: warning: …` line, like the errors;
+ * Node's default printer, which adds the process id and a --trace-warnings tip, keeps
+ * every other warning.
+ */
+export function printOwnWarnings(err: NodeJS.WritableStream = process.stderr): void {
+  const defaults = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: unknown }) => {
+    if (typeof warning.code === 'string' && warning.code.startsWith('NER_TRAIN_')) err.write(`ner-train: warning: ${warning.message}\n`);
+    else for (const listener of defaults) listener(warning);
+  });
+}

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
+import { firstInvalidUtf8Line, NOT_UTF8 } from '../data/utf8.js';
 import { fileError, UserError } from '../errors.js';
 import { isMapping, kindOf, setOwn, valueAt, type Mapping } from './mapping.js';
 import { applySetsTracked, cameFromSet } from './overrides.js';
@@ -61,11 +62,16 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
 }
 
 async function readText(file: string, displayName: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     throw fileError(displayName, error, 'cannot read the config file');
   }
+  // Decoding would turn such bytes into U+FFFD, and a path holding one would name no file.
+  const bad = firstInvalidUtf8Line(bytes);
+  if (bad !== null) throw new UserError(`${displayName}:${bad}: ${NOT_UTF8}`);
+  return bytes.toString('utf8');
 }
 
 // ---------------------------------------------------------------------------------
@@ -86,7 +92,14 @@ export function parseConfigText(text: string, source: string): Mapping {
   if (doc.contents === null) {
     throw new UserError(`${source}: expected a mapping of config keys at the top level, found an empty file`, { hint: HINT });
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // Aliases are resolved here, not while parsing: an undefined one (`*name` without
+    // `&name`) or an alias bomb fails only now, as a ReferenceError of the yaml package.
+    throw new UserError(`${source}: ${error instanceof Error ? yamlMessage(error.message) : String(error)}`, { hint: 'the config file must be valid YAML or JSON' });
+  }
   if (!isMapping(value)) {
     throw new UserError(`${source}: expected a mapping of config keys at the top level, found ${kindOf(value)}`, { hint: HINT });
   }

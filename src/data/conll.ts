@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { dataError, fileError } from '../errors.js';
 import { isValidTag } from './tags.js';
+import { firstInvalidUtf8Line, NOT_UTF8 } from './utf8.js';
 
 /** One sentence of a CoNLL file: tokens and their NER tags as written in the file. */
 export interface Sentence {
@@ -19,8 +21,9 @@ export interface ConllReadOptions {
 /**
  * Streams the sentences of a CoNLL file: token in the first column, NER tag in the last,
  * blank lines between sentences (a run of blank lines is one break), `-DOCSTART-` lines
- * skipped. Columns are separated by spaces or tabs; CRLF, CR and a UTF-8 BOM are accepted.
- * Every malformed line is reported as `file:line: what is wrong`.
+ * skipped. Columns are separated by any run of spaces and tabs; CRLF, CR and a UTF-8 BOM
+ * are accepted. Every malformed line is reported as `file:line: what is wrong`, including
+ * bytes that are not UTF-8 (decoding would silently turn them into U+FFFD).
  */
 export async function* readConll(path: string, options: ConllReadOptions = {}): AsyncGenerator<Sentence> {
   const input = createReadStream(path);
@@ -46,11 +49,18 @@ export async function* readConll(path: string, options: ConllReadOptions = {}): 
   let tokens: string[] = [];
   let tags: string[] = [];
   let first = 0;
+  // U+FFFD in a field is either the decoder's stand-in for invalid bytes or (rarely) written
+  // in the file; the bytes tell which, and need reading only once.
+  let utf8Checked = false;
   try {
     for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = chunk.info.lines;
       // Runs of separators produce empty fields; a column is whatever is non-empty.
       const fields = chunk.record.filter((field) => field !== '');
+      if (!utf8Checked && fields.some((field) => field.includes('\uFFFD'))) {
+        utf8Checked = true;
+        await checkUtf8(path);
+      }
       if (fields.length === 0) {
         if (tokens.length > 0) yield { tokens, tags, line: first };
         tokens = [];
@@ -88,6 +98,18 @@ export async function readConllFile(path: string, options: ConllReadOptions = {}
     throw dataError(path, 1, 'no sentences found (the file is empty or holds only -DOCSTART- lines)');
   }
   return sentences;
+}
+
+/** Throws `file:line: not valid UTF-8` at the first line with bytes that are not UTF-8. */
+async function checkUtf8(path: string): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw fileError(path, error);
+  }
+  const bad = firstInvalidUtf8Line(bytes);
+  if (bad !== null) throw dataError(path, bad, NOT_UTF8);
 }
 
 function clip(text: string): string {

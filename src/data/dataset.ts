@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { readConllFile, type Sentence } from './conll.js';
 import { readEmbeddings, type PretrainedEmbeddings } from './embeddings.js';
 import { entityTypes, LabelSet, labelIds } from './labels.js';
-import { detectScheme, type TagScheme } from './tags.js';
+import { detectScheme, spansFromTags, type TagScheme } from './tags.js';
 import { Vocabulary, wordKey, zeroDigits, type WordNormalisation } from './vocab.js';
 import { encodeWindows, type EncodedWindows, type WindowFeatures } from './windows.js';
 
@@ -74,24 +74,33 @@ function* tokensOf(sentences: readonly Sentence[]): Generator<string> {
 /** Called before each file is read: a large embeddings file takes seconds, and a person should see why. */
 export type ReadingHandler = (what: 'train' | 'dev' | 'embeddings', path: string) => void;
 
-export async function prepareData(config: Config, onReading: ReadingHandler = () => undefined): Promise<PreparedData> {
+/** Told about data that is usable but probably not what was meant; the default is a process warning (the CLI prints it as one line). */
+export type DataWarningHandler = (message: string) => void;
+
+const processWarning: DataWarningHandler = (message) => process.emitWarning(message, { code: 'NER_TRAIN_DATA' });
+
+export async function prepareData(config: Config, onReading: ReadingHandler = () => undefined, onWarning: DataWarningHandler = processWarning): Promise<PreparedData> {
   onReading('train', config.data.train);
   const trainSentences = await readConllFile(config.data.train);
   if (config.data.dev !== null) onReading('dev', config.data.dev);
   const devSentences = config.data.dev === null ? null : await readConllFile(config.data.dev);
   const scheme = config.data.scheme === 'auto' ? detectScheme(trainSentences.map((s) => s.tags)) : config.data.scheme;
   if (devSentences && config.data.scheme === 'auto') checkDevScheme(config.data.dev ?? '', devSentences, scheme);
-
-  if (config.embeddings.path !== null) onReading('embeddings', config.embeddings.path);
-  const pretrained = config.embeddings.path === null ? null : await readEmbeddings(config.embeddings.path, config.embeddings.dim);
-  const features = windowFeatures(config, trainSentences);
-  const vocab = buildVocabulary(trainSentences, pretrained, features.norm, config);
   const labels = LabelSet.fromTypes(entityTypes(trainSentences, scheme));
   if (labels.size === 1) {
     throw new UserError(`${config.data.train}: the training data has no entities (every tag is O)`, {
       hint: 'check that the NER tag is the last column',
     });
   }
+  if (devSentences && config.data.dev !== null && config.task === 'tagger') {
+    const unknown = unknownDevTypes(config.data.dev, devSentences, scheme, labels);
+    if (unknown !== null) onWarning(unknown);
+  }
+
+  if (config.embeddings.path !== null) onReading('embeddings', config.embeddings.path);
+  const pretrained = config.embeddings.path === null ? null : await readEmbeddings(config.embeddings.path, config.embeddings.dim);
+  const features = windowFeatures(config, trainSentences);
+  const vocab = buildVocabulary(trainSentences, pretrained, features.norm, config);
   const encode = (path: string, sentences: Sentence[]): EncodedSplit => ({
     path,
     sentences,
@@ -223,6 +232,32 @@ function checkDevScheme(path: string, sentences: Sentence[], trainScheme: TagSch
       hint: 'convert one of the files, or set data.scheme explicitly',
     });
   }
+}
+
+/**
+ * A dev entity of a type the training file never has cannot be predicted: it counts as a
+ * miss in every dev score (as conlleval would count it), and it is often a typo (B-PRE)
+ * or the wrong file. Not an error, since a training file cut short for a quick run may
+ * simply lack a rare type. Returns `file:line: …` for the first such entity (with how many
+ * there are), or null when there is none.
+ */
+export function unknownDevTypes(path: string, sentences: readonly Sentence[], scheme: TagScheme, labels: LabelSet): string | null {
+  const known = new Set(labels.types());
+  let first: { line: number; tag: string; type: string } | null = null;
+  let count = 0;
+  const unknownTypes = new Set<string>();
+  for (const s of sentences) {
+    for (const span of spansFromTags(s.tags, scheme)) {
+      if (known.has(span.type)) continue;
+      count++;
+      unknownTypes.add(span.type);
+      // Lines within a sentence are consecutive (a blank line would end it).
+      first ??= { line: s.line + span.start, tag: s.tags[span.start], type: span.type };
+    }
+  }
+  if (first === null) return null;
+  const entities = count === 1 ? 'it counts as a miss' : `${count} entities of types the training file lacks (${[...unknownTypes].sort().join(', ')}) count as misses`;
+  return `${path}:${first.line}: '${first.tag}': entity type ${first.type} does not occur in the training file (types ${[...known].sort().join(', ')}); ${entities} in the dev scores`;
 }
 
 function concatInt32(parts: Int32Array[]): Int32Array {

@@ -38,7 +38,9 @@ export interface CacheKey {
 }
 
 const MAGIC = Buffer.from('NEREMBC\0', 'latin1');
-export const CACHE_FORMAT_VERSION = 1;
+// 2: the text reader rejects bytes that are not UTF-8 and a word2vec header whose count
+// disagrees with the rows; a version-1 cache may hold a table it accepted before that.
+export const CACHE_FORMAT_VERSION = 2;
 const HEADER_BYTES = 64;
 const CHECKSUM_AT = 56;
 

@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dataError, fileError, UserError } from '../errors.js';
 import { DecimalScanner } from './decimal.js';
 import type { EmbeddingTable } from './embeddings.js';
+import { firstInvalidUtf8Line, NOT_UTF8 } from './utf8.js';
 
 /** The size and modification time of the file as it was read; null if it changed while being read. */
 export interface TextSource {
@@ -130,6 +132,8 @@ class TableReader {
   private readonly index = new Map<string, number>();
   private vectors: Float32Array;
   private duplicates = 0;
+  /** The word count a word2vec header line states, checked against the rows read. */
+  private headerCount: number | null = null;
   private lineNo = 0;
   private sizedFromFile = false;
   private readonly scanner = new DecimalScanner();
@@ -145,12 +149,19 @@ class TableReader {
   /** Parses the lines in bytes[0, limit), each ending with a terminator inside that range. */
   parseRegion(bytes: Buffer, limit: number): void {
     if (!this.sizedFromFile) this.sizeFromFirstRegion(bytes, limit);
+    // Decoding would turn bytes that are not UTF-8 into U+FFFD, giving words that match no
+    // token. A region holds whole lines, so it is checked on its own (at memory speed); the
+    // error is raised when its line is reached, so earlier lines' errors come first, as they
+    // would line by line, whatever the chunk size.
+    const region = bytes.subarray(0, limit);
+    const badLine = isUtf8(region) ? 0 : this.lineNo + (firstInvalidUtf8Line(region) ?? 1);
     const dim = this.dim;
     const scanner = this.scanner;
     let p = 0;
     while (p < limit) {
       const lineStart = p;
       this.lineNo++;
+      if (this.lineNo === badLine) throw dataError(this.path, badLine, NOT_UTF8);
       if (this.lineNo === 1) {
         p = this.readLineAt(bytes, lineStart, limit);
         continue;
@@ -219,6 +230,7 @@ class TableReader {
     if (lineNo === 1 && isWord2vecHeader(fields)) {
       const dim = Number(fields[1]);
       if (dim !== this.dim) throw dimMismatch(path, 1, dim, this.dim);
+      this.headerCount = Number(fields[0]);
       return;
     }
     const found = fields.length - 1;
@@ -283,6 +295,12 @@ class TableReader {
 
   finish(): EmbeddingTable {
     if (this.words.length === 0) throw dataError(this.path, 1, 'no word vectors found (the file is empty)');
+    // Every row counts, duplicates too: the header counts lines. Fewer rows than it says is
+    // the mark of a download or copy cut short, which would otherwise go unnoticed.
+    const rows = this.words.length + this.duplicates;
+    if (this.headerCount !== null && this.headerCount !== rows) {
+      throw dataError(this.path, 1, `the word2vec header line says ${this.headerCount} words, but the file holds ${rows} (a truncated or edited file?)`, 'fix the count in the header line, or delete that line (GloVe files have none)');
+    }
     const used = this.words.length * this.dim;
     // A view when the estimate was close (no copy of a large table); a copy when most of the buffer is unused.
     const vectors = used === this.vectors.length ? this.vectors : used >= 0.875 * this.vectors.length ? this.vectors.subarray(0, used) : this.vectors.slice(0, used);

@@ -64,7 +64,17 @@ async function saved(): Promise<{ dir: string; meta: string; suffix: string; pre
   return { dir, meta: join(dir, 'meta.json'), suffix: join(dir, 'suffix.txt'), prefix: join(dir, 'prefix.txt') };
 }
 
-const readMeta = (path: string): CheckpointMeta => JSON.parse(readFileSync(path, 'utf8')) as CheckpointMeta;
+/**
+ * meta.json without its checksums (meta_sha256, files_sha256): what a checkpoint written
+ * before them holds. Edits made through it test the loader's other checks, which are all a
+ * checkpoint of that age has; the checksums themselves are tested in verify.test.ts.
+ */
+const readMeta = (path: string): CheckpointMeta => {
+  const { meta_sha256: _meta, files_sha256: _files, ...rest } = JSON.parse(readFileSync(path, 'utf8')) as CheckpointMeta;
+  return rest;
+};
+/** Turns a saved folder into one written before the checksums, so that its files can be edited past them. */
+const withoutChecksums = (path: string): void => writeMeta(path, readMeta(path));
 const writeMeta = (path: string, meta: CheckpointMeta): void => writeFileSync(path, `${JSON.stringify(meta, null, 2)}\n`);
 
 describe('checkpoints with suffix and prefix tables', () => {
@@ -127,7 +137,8 @@ describe('checkpoints with suffix and prefix tables', () => {
   });
 
   it('rejects a suffix.txt with an affix more than meta.json records', async () => {
-    const { dir, suffix } = await saved();
+    const { dir, suffix, meta } = await saved();
+    withoutChecksums(meta);
     writeFileSync(suffix, `${readFileSync(suffix, 'utf8')}ing\n`);
     await expectUserError(() => loadCheckpoint(dir), `${suffix}: 7 suffixes, but meta.json records 6`);
   });
@@ -148,7 +159,8 @@ describe('checkpoints with suffix and prefix tables', () => {
   });
 
   it('rejects a missing prefix.txt with a hint, and one without its reserved rows', async () => {
-    const { dir, prefix } = await saved();
+    const { dir, prefix, meta } = await saved();
+    withoutChecksums(meta);
     writeFileSync(prefix, readFileSync(prefix, 'utf8').replace('<PAD>\n', ''));
     await expectUserError(() => loadCheckpoint(dir), `${prefix}:2: expected the reserved affix <PAD>`);
     renameSync(prefix, `${prefix}.bak`);

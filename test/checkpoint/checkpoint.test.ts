@@ -90,7 +90,17 @@ async function saved(overrides: Partial<CheckpointState> = {}): Promise<{ dir: s
   return { dir, meta: join(dir, 'meta.json'), weights: join(dir, 'model.safetensors'), vocab: join(dir, 'vocab.txt') };
 }
 
-const readMeta = (path: string): CheckpointMeta => JSON.parse(readFileSync(path, 'utf8')) as CheckpointMeta;
+/**
+ * meta.json without its checksums (meta_sha256, files_sha256): what a checkpoint written
+ * before them holds. Edits made through it test the loader's other checks, which are all a
+ * checkpoint of that age has; the checksums themselves are tested in verify.test.ts.
+ */
+const readMeta = (path: string): CheckpointMeta => {
+  const { meta_sha256: _meta, files_sha256: _files, ...rest } = JSON.parse(readFileSync(path, 'utf8')) as CheckpointMeta;
+  return rest;
+};
+/** Turns a saved folder into one written before the checksums, so that its files can be edited past them. */
+const withoutChecksums = (path: string): void => writeMeta(path, readMeta(path));
 const writeMeta = (path: string, meta: CheckpointMeta): void => writeFileSync(path, `${JSON.stringify(meta, null, 2)}\n`);
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -134,8 +144,11 @@ describe('saveCheckpoint / loadCheckpoint', () => {
   });
 
   it('restores the vocabulary, the labels and the meta fields', async () => {
-    const { dir, weights } = await saved();
+    const { dir, weights, vocab: vocabPath, meta: metaPath } = await saved();
     const { meta, vocab, labels } = await loadCheckpoint(dir);
+    // The checksum of meta.json is that of its compact JSON without the checksum key.
+    const { meta_sha256: recordedMetaSha, ...rest } = JSON.parse(readFileSync(metaPath, 'utf8')) as CheckpointMeta;
+    expect(recordedMetaSha).toBe(sha256(Buffer.from(JSON.stringify(rest))));
     expect(vocab.words).toEqual(setup.data.vocab.words);
     expect(vocab.id('visited')).toBe(setup.data.vocab.id('visited'));
     expect(labels.labels).toEqual(['O', 'B-LOC', 'I-LOC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
@@ -161,6 +174,8 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       step: 120,
       dev: { precision: 0.5, recall: 0.25, f1: 1 / 3 },
       config: setup.config,
+      files_sha256: { 'vocab.txt': sha256(readFileSync(vocabPath)) },
+      meta_sha256: recordedMetaSha,
     });
     expect(meta.model).toEqual({
       halfWidth: 1,
@@ -350,14 +365,16 @@ describe('loadCheckpoint: damaged checkpoints', () => {
   });
 
   it('rejects a vocab.txt with a word more than meta.json records', async () => {
-    const { dir, vocab } = await saved();
+    const { dir, vocab, meta } = await saved();
+    withoutChecksums(meta);
     writeFileSync(vocab, `${readFileSync(vocab, 'utf8')}extra\n`);
     const n = setup.data.vocab.size;
     await expectUserError(() => loadCheckpoint(dir), `${vocab}: ${n + 1} words, but meta.json records ${n}`);
   });
 
   it('rejects a vocab.txt without the reserved words', async () => {
-    const { dir, vocab } = await saved();
+    const { dir, vocab, meta } = await saved();
+    withoutChecksums(meta);
     writeFileSync(vocab, readFileSync(vocab, 'utf8').replace('<unk>\n', ''));
     await expectUserError(() => loadCheckpoint(dir), `${vocab}:1: expected the reserved word <unk>`);
   });

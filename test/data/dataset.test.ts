@@ -121,6 +121,22 @@ describe('prepareData: vocabulary', () => {
 });
 
 describe('prepareData: splits, labels and coverage', () => {
+  it('warns once, naming file:line, about dev entities of a type the training file lacks; none when all are known', async () => {
+    const dev = file(DEV_IOB1);
+    const warnings: string[] = [];
+    await prepareData(config(file(TRAIN_IOB1), (c) => (c.data.dev = dev)), undefined, (w) => warnings.push(w));
+    expect(warnings).toEqual([`${dev}:6: 'I-MISC': entity type MISC does not occur in the training file (types LOC, ORG, PER); it counts as a miss in the dev scores`]);
+    const more = file(`${DEV_IOB1}\n\nAcme I-FOO\nInc I-FOO\nand O\nBerlin I-MISC\n`);
+    warnings.length = 0;
+    await prepareData(config(file(TRAIN_IOB1), (c) => (c.data.dev = more)), undefined, (w) => warnings.push(w));
+    expect(warnings).toEqual([
+      `${more}:6: 'I-MISC': entity type MISC does not occur in the training file (types LOC, ORG, PER); 3 entities of types the training file lacks (FOO, MISC) count as misses in the dev scores`,
+    ]);
+    warnings.length = 0;
+    await prepareData(config(file(TRAIN_IOB1), (c) => (c.data.dev = file('Rome I-LOC\n'))), undefined, (w) => warnings.push(w));
+    expect(warnings).toEqual([]);
+  });
+
   it('reads train and dev, detects IOB1 and encodes IOB2 gold ids', async () => {
     const c = config(file(TRAIN_IOB1), (c) => {
       c.data.dev = file(DEV_IOB1);

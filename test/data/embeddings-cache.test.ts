@@ -40,7 +40,7 @@ function plain(e: PretrainedEmbeddings): unknown {
   };
 }
 
-const TEXT = '3 3\nthe 0.1 -0.2 0.3\nof -0 1e-7 12345.678\nété 1 2 3\nthe 9 9 9\n日本 -1.5 0.25 4\nof 7 7 7\n';
+const TEXT = '6 3\nthe 0.1 -0.2 0.3\nof -0 1e-7 12345.678\nété 1 2 3\nthe 9 9 9\n日本 -1.5 0.25 4\nof 7 7 7\n';
 /** The same size as TEXT, different values: what a load returns if it really read the text. */
 const EDITED = TEXT.replace('0.1 -0.2 0.3', '0.4 -0.5 0.6');
 
@@ -92,7 +92,7 @@ describe('embeddings cache', () => {
   it('is ignored when the source changed size', async () => {
     const s = setup(TEXT);
     await readEmbeddings(s.path, 3, s.options);
-    writeFileSync(s.path, `${TEXT}and 1 1 1\n`);
+    writeFileSync(s.path, `${TEXT.replace('6 3', '7 3')}and 1 1 1\n`);
     utimesSync(s.path, 1_700_000_000, 1_700_000_000);
     expect((await readEmbeddings(s.path, 3, s.options)).words).toContain('and');
   });

@@ -74,12 +74,17 @@ function value(rng: Rng): string {
   }
 }
 
-/** A random file the reference reads without error, as bytes (words may be invalid UTF-8). */
+/**
+ * A random file, as bytes: nearly always one the reference reads without error, but one in
+ * eight has words that are not UTF-8 and one in twelve a word2vec header with a wrong count.
+ */
 function randomFile(rng: Rng, dim: number): Uint8Array {
   const parts: Uint8Array[] = [];
   const text = (s: string): void => void parts.push(utf8(s));
-  if (rng.int(5) === 0) text('\ufeff');
-  if (rng.int(3) === 0) text(`${rng.int(1000)} ${dim}${pick(rng, ENDINGS)}`);
+  const bom = rng.int(5) === 0;
+  const header = rng.int(3) === 0;
+  const badUtf8 = rng.int(8) === 0;
+  let rows = 0;
   const seen: Uint8Array[] = [];
   const lines = 1 + rng.int(40);
   for (let l = 0; l < lines; l++) {
@@ -90,16 +95,20 @@ function randomFile(rng: Rng, dim: number): Uint8Array {
       if (rng.int(6) === 0) text(pick(rng, LEADING));
       let word: Uint8Array;
       if (kind === 1 && seen.length > 0) word = pick(rng, seen);
-      else if (kind === 2) word = Uint8Array.from([...utf8('w'), ...pick(rng, INVALID_UTF8), ...utf8(String(l))]);
+      else if (kind === 2 && badUtf8) word = Uint8Array.from([...utf8('w'), ...pick(rng, INVALID_UTF8), ...utf8(String(l))]);
       else word = utf8(`${pick(rng, WORDS)}${rng.int(3) === 0 ? '' : l}`);
       seen.push(word);
       parts.push(word);
+      rows++;
       for (let j = 0; j < dim; j++) text(pick(rng, SEPARATORS) + value(rng));
       if (rng.int(6) === 0) text(pick(rng, TRAILING));
     }
     if (l < lines - 1 || rng.int(2) === 0) text(pick(rng, ENDINGS));
   }
-  return Buffer.concat(parts);
+  const head: Uint8Array[] = [];
+  if (bom) head.push(utf8('\ufeff'));
+  if (header) head.push(utf8(`${rng.int(4) === 0 ? rng.int(1000) : rows} ${dim}${pick(rng, ENDINGS)}`));
+  return Buffer.concat([...head, ...parts]);
 }
 
 /** Replaces the `which`-th value-like field of line `line` (0-based, counting all lines) or removes/adds one. */
@@ -134,14 +143,22 @@ describe('readEmbeddingsText against the string-based reference', () => {
   it('agrees on 300 random files (line endings, BOM, headers, Unicode spaces, odd values, bad UTF-8) in chunks of every size', async () => {
     const rng = new Rng(11);
     let tables = 0;
+    const errors = new Map<string, number>();
     for (let n = 0; n < 300; n++) {
       const dim = 1 + rng.int(4);
       const chunks = [1 << 20, pick(rng, CHUNK_SIZES), pick(rng, CHUNK_SIZES)];
       const outcome = await expectSameAsReference(randomFile(rng, dim), dim, chunks);
       if ('table' in outcome) tables++;
+      else {
+        const kind = outcome.message.includes('UTF-8') ? 'utf8' : outcome.message.includes('header') ? 'header' : 'other';
+        errors.set(kind, (errors.get(kind) ?? 0) + 1);
+      }
     }
-    // Nearly all are valid; the rest are all-blank files, rejected the same way by both.
-    expect(tables).toBeGreaterThan(250);
+    // Most are valid; the rest have bad UTF-8 or a wrong header count (both rejected the same
+    // way by both readers), or are all blank.
+    expect(tables).toBeGreaterThan(200);
+    expect(errors.get('utf8') ?? 0).toBeGreaterThan(5);
+    expect(errors.get('header') ?? 0).toBeGreaterThan(3);
   });
 
   it('throws the same message as the reference for 300 corrupted files', async () => {
@@ -161,7 +178,9 @@ describe('readEmbeddingsText against the string-based reference', () => {
       ['the 1 2\rof 3 4\r', 2],
       ['the 1 2\r\n\r\nof 3 4\r\n', 2],
       ['\r\n\r\nthe 1 2', 2],
-      ['2 3\nthe 1 2 3\n', 3],
+      ['2 3\nthe 1 2 3\n', 3], // a header count of 2 for 1 row: an error
+      ['1 3\nthe 1 2 3\n', 3],
+      ['3 3\nthe 1 2 3\nthe 4 5 6\nof 1 2 3\n', 3], // the count includes duplicate rows
       ['\n2 3\nthe 1 2 3\n', 3], // a header is only one on line 1
       ['\ufeff2 3\nthe 1 2 3\n', 3],
       ['the 1 2\nthe nan 2\n', 2], // a duplicate is skipped before its values are read
@@ -174,6 +193,12 @@ describe('readEmbeddingsText against the string-based reference', () => {
       [`${'w'.repeat(100)} 1 2\n`, 2],
     ];
     for (const [text, dim] of cases) await expectSameAsReference(utf8(text), dim, [1, 2, 3, 5, 1 << 20]);
+    // A line that is not UTF-8 is reported in line order with the other errors, whatever the chunk size.
+    const latin1 = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+    const notUtf8First = await expectSameAsReference(latin1('the 1 2\nof\xff 1 2\nx nan 1\n'), 2, [1, 2, 3, 5, 1 << 20]);
+    expect(notUtf8First).toMatchObject({ message: expect.stringMatching(/:2: not valid UTF-8/) });
+    const valueFirst = await expectSameAsReference(latin1('the 1 2\nx nan 1\nof\xff 1 2\n'), 2, [1, 2, 3, 5, 1 << 20]);
+    expect(valueFirst).toMatchObject({ message: expect.stringMatching(/:2: value 1 of 'x' is not a finite number/) });
   });
 
   it('reports the size and modification time of the file it read', async () => {
