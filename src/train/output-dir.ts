@@ -10,16 +10,16 @@ export const LAST_DIR = 'model-last';
 /**
  * A run folder may hold a previous run's checkpoints: those are never replaced unless
  * the user says so (`--force`), because a finished training is work that cannot be undone.
+ * Checks the folder and creates it; returns what a previous run left there, which
+ * `clearPreviousRun` removes once the new run has read its data (so a mistake in the
+ * data does not cost the old run).
  */
-export async function prepareOutputDir(dir: string, force: boolean): Promise<void> {
+export async function prepareOutputDir(dir: string, force: boolean): Promise<string[]> {
   const previous = [METRICS_FILE, BEST_DIR, LAST_DIR].filter((name) => existsSync(join(dir, name)));
-  if (previous.length > 0) {
-    if (!force) {
-      throw new UserError(`${dir}: already holds a training run (${previous.join(', ')})`, {
-        hint: 'choose another folder with --out DIR, or pass --force to replace that run',
-      });
-    }
-    for (const name of previous) await rm(join(dir, name), { recursive: true, force: true });
+  if (previous.length > 0 && !force) {
+    throw new UserError(`${dir}: already holds a training run (${previous.join(', ')})`, {
+      hint: 'choose another folder with --out DIR, or pass --force to replace that run',
+    });
   }
   try {
     await mkdir(dir, { recursive: true });
@@ -27,4 +27,10 @@ export async function prepareOutputDir(dir: string, force: boolean): Promise<voi
   } catch (error) {
     throw fileError(dir, error, 'cannot create the output folder');
   }
+  return previous;
+}
+
+/** Removes the previous run's entries that prepareOutputDir found (with --force). */
+export async function clearPreviousRun(dir: string, previous: readonly string[]): Promise<void> {
+  for (const name of previous) await rm(join(dir, name), { recursive: true, force: true });
 }

@@ -9,7 +9,7 @@ import { BatchLoss } from '../objective/batch-loss.js';
 import { centreWordCounts, UnigramSampler } from '../objective/corruption.js';
 import { createObjective, type Objective } from '../objective/index.js';
 import { Regularizer } from '../objective/regularization.js';
-import { createOptimizer, type DenseSegment, type ParameterGroups } from '../optim/index.js';
+import { createOptimizer, type DenseSegment, type Optimizer, type ParameterGroups } from '../optim/index.js';
 import { learningRateAt as learningRate } from '../optim/schedule.js';
 import { ParameterAverage, withAverage } from '../optim/average.js';
 import { initialiseModel } from './init.js';
@@ -28,6 +28,8 @@ export interface TrainingSetup {
   transitions: TransitionParams | null;
   /** The moving average of the weights (optimizer.average > 0): dev scoring and checkpoints swap it in. */
   average: ParameterAverage | null;
+  /** The update rule (its state is saved with model-last, so a run can be resumed exactly). */
+  optimizer: Optimizer;
   /** How dev (and later test) scores become tags. */
   decoder: Decoder;
   step: Step;
@@ -119,6 +121,7 @@ export function setupTraining(config: Config, data: PreparedData, rng: Rng): Tra
     preprocessor,
     transitions,
     average,
+    optimizer,
     decoder: detector ? GREEDY : createDecoder(config.decode.mode, data.labels.labels, transitions),
     step,
     trainOrder,
