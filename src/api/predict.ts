@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { fileError, isErrnoException } from '../errors.js';
+import { isUtf8 } from 'node:buffer';
+import { NOT_UTF8 } from '../data/utf8.js';
+import { fileError, isErrnoException, UserError } from '../errors.js';
 import { entitiesOf, type Tagger } from './tagger.js';
 
 export type InputFormat = 'text' | 'conll';
@@ -15,6 +17,8 @@ export interface PredictOptions {
   outputFormat: OutputFormat;
   /** Sentences tagged together; bounds memory however long the input is. */
   chunkSentences?: number;
+  /** What errors call the input (its path, or "stdin"). */
+  inputName?: string;
 }
 
 interface PendingSentence {
@@ -26,7 +30,8 @@ interface PendingSentence {
 /**
  * Streams sentences from `input` to tagged output. Text input: one sentence per line,
  * tokens separated by whitespace. CoNLL input: the token is the first column, blank
- * lines separate sentences, -DOCSTART- lines pass through. Returns the number of
+ * lines separate sentences, -DOCSTART- lines pass through (CoNLL output; JSON output
+ * skips them). Returns the number of
  * sentences tagged; stops quietly when the reader of `output` goes away (`| head`).
  */
 export async function predictStream(tagger: Tagger, options: PredictOptions): Promise<{ sentences: number; tokens: number }> {
@@ -70,11 +75,8 @@ export async function predictStream(tagger: Tagger, options: PredictOptions): Pr
     await write(text);
   };
 
-  const lines = createInterface({ input, crlfDelay: Infinity });
   let current: PendingSentence = { tokens: [], lines: inputFormat === 'conll' ? [] : null };
-  for await (const rawLine of lines) {
-    if (closed) break;
-    const line = rawLine.replace(/^\uFEFF/, '');
+  const readLine = async (line: string): Promise<void> => {
     const fields = line.trim().split(/\s+/).filter((f) => f !== '');
     if (inputFormat === 'text') {
       if (fields.length > 0) pending.push({ tokens: fields, lines: null });
@@ -82,18 +84,61 @@ export async function predictStream(tagger: Tagger, options: PredictOptions): Pr
       if (current.tokens.length > 0) pending.push(current);
       current = { tokens: [], lines: [] };
     } else if (fields[0] === '-DOCSTART-') {
-      await flush();
-      await write(`${line}\n\n`);
+      // Passed through to CoNLL output; JSON lines hold sentences only.
+      if (outputFormat === 'conll') {
+        await flush();
+        await write(`${line}\n\n`);
+      }
     } else {
       current.tokens.push(fields[0]);
       current.lines?.push(line.trimEnd());
     }
     if (pending.length >= chunk) await flush();
+  };
+
+  // Chunks, not readline's lines: after each chunk of input everything complete in it is
+  // tagged and written, so a script that writes one sentence and waits for its tags gets
+  // them at once, while a file or a fast pipe still gives batches of up to `chunk`.
+  // Lines are split as bytes and each is checked to be UTF-8 before it is decoded: decoding
+  // would quietly turn a Latin-1 word into U+FFFD, which tags as an unknown word.
+  const inputName = options.inputName ?? 'stdin';
+  let lineNumber = 0;
+  const lineOf = async (bytes: Buffer): Promise<void> => {
+    lineNumber++;
+    if (!isUtf8(bytes)) {
+      // The sentences complete before this line are good output: give them first.
+      await flush();
+      throw new UserError(`${inputName}:${lineNumber}: ${NOT_UTF8}`);
+    }
+    let line = bytes.toString('utf8');
+    if (lineNumber === 1) line = line.replace(/^\uFEFF/, '');
+    await readLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+  };
+  // The start of a line that has not ended yet, as the chunks that hold it.
+  let partial: Buffer[] = [];
+  try {
+    for await (const data of input as AsyncIterable<Buffer | string>) {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      let start = 0;
+      for (let end = bytes.indexOf(10); end !== -1 && !closed; end = bytes.indexOf(10, start)) {
+        const piece = bytes.subarray(start, end);
+        await lineOf(partial.length > 0 ? Buffer.concat([...partial, piece]) : piece);
+        partial = [];
+        start = end + 1;
+      }
+      if (closed) break;
+      // A copy: a view would keep the whole chunk alive.
+      if (start < bytes.length) partial.push(Buffer.from(bytes.subarray(start)));
+      await flush();
+    }
+    if (!closed) {
+      if (partial.length > 0) await lineOf(Buffer.concat(partial));
+      if (current.tokens.length > 0) pending.push(current);
+      await flush();
+    }
+  } finally {
+    output.off('error', onOutputError);
   }
-  if (current.tokens.length > 0) pending.push(current);
-  await flush();
-  lines.close();
-  output.off('error', onOutputError);
   if (failure !== null) throw failure;
   return { sentences, tokens };
 }
@@ -113,7 +158,10 @@ export async function openInput(path: string): Promise<Readable> {
   const stream = createReadStream(path);
   try {
     await once(stream, 'open');
+    // A folder opens fine and fails only at the first read, after output may have begun.
+    if ((await stat(path)).isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
   } catch (error) {
+    stream.destroy();
     throw fileError(path, error);
   }
   return stream;

@@ -25,7 +25,11 @@ export function registerPredict(program: Command): void {
       `
 Output (default): \`token TAG\` per line (conll input: the input line with the tag
 appended), a blank line after each sentence. Tags are in the scheme of the
-checkpoint's training data.
+checkpoint's training data. --json: one object per line (-DOCSTART- lines skipped).
+Streams: each sentence is written as soon as its line (conll: its closing blank
+line) arrives; memory does not depend on the input's length. A reader that stops
+early (\`| head\`) ends predict quietly with exit 0.
+Exit codes: 0 done; 2 bad arguments, checkpoint or input file; 1 output failed.
 
 Examples:
   echo "John Smith flew to Paris ." | ner-train predict --checkpoint runs/default/model-best
@@ -36,6 +40,6 @@ Examples:
       const [{ Tagger }, { predictStream, openInput }] = await Promise.all([import('../api/tagger.js'), import('../api/predict.js')]);
       const tagger = await Tagger.load(flags.checkpoint);
       const input = flags.input ? await openInput(flags.input) : process.stdin;
-      await predictStream(tagger, { input, output: process.stdout, inputFormat: flags.format, outputFormat: flags.json ? 'json' : 'conll' });
+      await predictStream(tagger, { input, output: process.stdout, inputFormat: flags.format, outputFormat: flags.json ? 'json' : 'conll', inputName: flags.input ?? 'stdin' });
     });
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -34,8 +34,18 @@ export function start(args: string[]): ReturnType<typeof spawn> {
   return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
+/** Folders tempDir made, removed when the test process ends (a failing test's folder is gone too: rerun to look at it). */
+const made: string[] = [];
+
 export function tempDir(prefix = 'ner-train-e2e-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (made.length === 0 && process.env.NER_TRAIN_KEEP_TEMP !== '1') {
+    process.once('exit', () => {
+      for (const path of made) rmSync(path, { recursive: true, force: true });
+    });
+  }
+  made.push(dir);
+  return dir;
 }
 
 /** A stack trace line, which a user error must never show. */
