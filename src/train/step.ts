@@ -7,6 +7,7 @@ import { MarginPairs } from '../objective/pairs.js';
 import { clipGradientNorm, type Optimizer, type ParameterGroups } from '../optim/index.js';
 import { dropWords } from './word-dropout.js';
 import { kernelFloats, kernelInt32s } from '../math/kernels/wasm-gemm.js';
+import { beginStep, endStep, SpinPolicy } from '../math/kernels/spin-policy.js';
 
 /**
  * Which corrupted windows a step adds next to the true ones (see `objective.corruption`).
@@ -50,6 +51,8 @@ export class TrainingStep implements Step {
   private readonly batch: WindowBatch;
   private readonly dS: Float32Array;
   private readonly centre: number;
+  /** Whether the kernels' helper threads poll between this step's jobs (timing only). */
+  private readonly spin = new SpinPolicy();
 
   constructor(
     private readonly model: WindowScorer,
@@ -98,6 +101,15 @@ export class TrainingStep implements Step {
    * returned without updating anything.
    */
   run(order: Int32Array, start: number, end: number, lr: number, rng: Rng): number {
+    beginStep(this.spin);
+    try {
+      return this.update(order, start, end, lr, rng);
+    } finally {
+      endStep();
+    }
+  }
+
+  private update(order: Int32Array, start: number, end: number, lr: number, rng: Rng): number {
     const { model, batch } = this;
     const B = end - start;
     this.lastTokens = B;

@@ -35,6 +35,7 @@ const DONE = 16; // chunks of the current job finished
 const OP = 33;
 const FAILED = 35; // set when a helper's kernel call threw
 const HELPED = 36; // chunks run by helpers so far (statistics, for tests)
+const SPIN = 40; // microseconds a helper polls for the next job before it sleeps
 const ALIVE = 48; // ALIVE + id: the generation of the helper that should run as id; anything else tells it to leave
 const STARTED = 64; // STARTED + id: the generation of helper id once it has started
 const ARGS = 96; // chunk c's 12 arguments at ARGS + 12·c
@@ -86,6 +87,12 @@ while (alive()) {
     continue;
   }
   lastJob = job;
+  const spin = Atomics.load(ctl, ${SPIN});
+  if (spin > 0) {
+    const until = performance.now() + spin / 1000;
+    while (Atomics.load(ctl, ${TICKET}) === t && performance.now() < until);
+    if (Atomics.load(ctl, ${TICKET}) !== t) continue;
+  }
   // Nothing to claim: sleep until the ticket changes (returns at once if it already has).
   Atomics.wait(ctl, ${TICKET}, t);
 }
@@ -162,6 +169,11 @@ export class KernelThreads {
       }
     }
     return true;
+  }
+
+  /** Microseconds helpers poll for the next job before sleeping (0: they sleep at once). */
+  setHelperSpin(us: number): void {
+    Atomics.store(this.ctl, SPIN, Math.max(0, Math.round(us)));
   }
 
   /** Argument slots of chunk c, to be filled before `run`. */
