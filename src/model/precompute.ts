@@ -1,3 +1,4 @@
+import { beginStep, endStep, SpinPolicy } from '../math/kernels/spin-policy.js';
 import { gemm } from '../math/gemm.js';
 import { kernelFloats, kernelInt32s, releaseKernelArray } from '../math/kernels/wasm-gemm.js';
 import { MAX_CHUNKS } from '../math/kernels/threads.js';
@@ -216,6 +217,8 @@ export class PrecomputedScorer {
   private readonly params: Float32Array;
   private readonly paramInts: Int32Array;
   private readonly runner = new TagWindowsRunner();
+  /** Whether the kernels' helper threads poll between passes (timing only; passes come back to back when tagging a file). */
+  private readonly spin = new SpinPolicy();
   /** The ids of a pass, copied into the kernels' memory for the chunks' look-ups (tag_locate). */
   private readonly passIds: Int32Array;
   /** What each chunk's look-up found (TagWindowsRunner.run). */
@@ -343,6 +346,15 @@ export class PrecomputedScorer {
    * needed. Returns a B×K view that stays valid until the next call.
    */
   forward(ids: Int32Array, B: number): Float32Array {
+    beginStep(this.spin);
+    try {
+      return this.forwardPass(ids, B);
+    } finally {
+      endStep();
+    }
+  }
+
+  private forwardPass(ids: Int32Array, B: number): Float32Array {
     const stride = this.w * this.T;
     if (ids.length < B * stride) throw new RangeError(`PrecomputedScorer.forward: ${B} windows need ${B * stride} ids, got ${ids.length}`);
     const K = this.K;

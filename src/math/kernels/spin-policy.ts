@@ -3,7 +3,7 @@ import { activeKernels } from './wasm-gemm.js';
 
 /**
  * Whether the helper threads poll for the next job between the jobs of a training step
- * instead of sleeping, learned from the steps' own times.
+ * (or between tagging passes) instead of sleeping, learned from the steps' own times.
  *
  * A helper that sleeps in Atomics.wait is woken by the next job some tens of microseconds
  * late, several times per step. Polling for up to HELPER_SPIN_US after each job removes
@@ -13,6 +13,8 @@ import { activeKernels } from './wasm-gemm.js';
  * So steps run in blocks of BLOCK_STEPS with one setting, the mean step time of each
  * setting is kept as a moving average, the faster one is used, and every EXPLORE-th block
  * tries the other to keep both current. The setting changes timing only, never results.
+ * Tagging a file runs its passes back to back, and polling there gave +4–17 % (bench model,
+ * two threads, tables warm).
  */
 
 /** How long a helper polls after a job (longer than the gaps between a step's jobs). */
