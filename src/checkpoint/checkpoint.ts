@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { AffixVocabulary, type AffixSide } from '../data/affixes.js';
@@ -15,7 +15,7 @@ import { noPreprocessing, type PreprocessMode, type Preprocessor } from '../mode
 import { TransitionParams } from '../model/transitions.js';
 import type { WindowScorer } from '../model/window-scorer.js';
 import { VERSION } from '../version.js';
-import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensorsParts, type Tensor } from './safetensors.js';
 import { checkMetaStructure, sealMeta, sha256Hex, verifyFileHash, verifyMetaChecksum } from './verify.js';
 
 export const CHECKPOINT_FORMAT = 'ner-train-checkpoint';
@@ -102,7 +102,10 @@ export type CheckpointState = Omit<
 };
 
 /** Extra files a caller stores inside the checkpoint folder (e.g. the trainer's resume state), given the meta.json being written. */
-export type ExtraCheckpointFiles = (meta: CheckpointMeta) => Record<string, string | Uint8Array>;
+export type ExtraCheckpointFiles = (meta: CheckpointMeta) => Record<string, FileContent>;
+
+/** A file's text, its bytes, or its bytes as consecutive parts (written one after the other, never joined in memory). */
+export type FileContent = string | Uint8Array | readonly Uint8Array[];
 
 /**
  * Writes a checkpoint folder (weights, meta.json, vocab.txt, and suffix.txt / prefix.txt when
@@ -117,14 +120,15 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, option
     tensors.set('transitions.start', { dtype: 'F32', shape: [K], data: asFloat32(state.transitions.start) });
     tensors.set('transitions.matrix', { dtype: 'F32', shape: [K, K], data: asFloat32(state.transitions.trans) });
   }
-  const weights = encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT });
+  // As parts that are views of the model's own arrays: no second copy of the weights in memory.
+  const weights = encodeSafetensorsParts(tensors, { format: CHECKPOINT_FORMAT });
   const textFiles = checkpointTextFiles(state);
   const meta: CheckpointMeta = {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_FORMAT_VERSION,
     ner_train_version: VERSION,
     weights_file: WEIGHTS_FILE,
-    weights_sha256: sha256(weights),
+    weights_sha256: sha256OfParts(weights),
     vocab_file: VOCAB_FILE,
     vocab_size: state.vocab.size,
     labels: state.task === 'entity-detector' ? [DETECTOR_LABEL] : [...state.labels.labels],
@@ -149,8 +153,8 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, option
     }
   }
   await replaceDirAtomic(dir, async (tmp) => {
-    for (const [name, data] of extra) await writeFile(join(tmp, name), data);
-    await writeFile(join(tmp, WEIGHTS_FILE), weights);
+    for (const [name, data] of extra) await writeContent(join(tmp, name), data);
+    await writeContent(join(tmp, WEIGHTS_FILE), weights);
     for (const [name, text] of textFiles) await writeFile(join(tmp, name), text);
     await writeFile(join(tmp, META_FILE), `${JSON.stringify(sealMeta(meta), null, 2)}\n`);
   });
@@ -422,4 +426,26 @@ async function readBytes(path: string): Promise<Buffer> {
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The sha256 of the concatenation of `parts`. */
+export function sha256OfParts(parts: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
+}
+
+async function writeContent(path: string, content: FileContent): Promise<void> {
+  if (typeof content === 'string' || content instanceof Uint8Array) {
+    await writeFile(path, content);
+    return;
+  }
+  const file = await open(path, 'w');
+  try {
+    for (const part of content as readonly Uint8Array[]) {
+      for (let written = 0; written < part.byteLength; ) written += (await file.write(part, written)).bytesWritten;
+    }
+  } finally {
+    await file.close();
+  }
 }

@@ -128,6 +128,19 @@ export function encodeSafetensors(
   tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>,
   metadata?: Record<string, string>,
 ): Buffer {
+  return Buffer.concat(encodeSafetensorsParts(tensors, metadata));
+}
+
+/**
+ * The bytes of encodeSafetensors as consecutive parts: the header, then each tensor's
+ * data as a view of the tensor itself (on a little-endian host), so a large file can be
+ * hashed and written without a second copy of every tensor in memory. The views are only
+ * valid while the tensors are left unchanged.
+ */
+export function encodeSafetensorsParts(
+  tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>,
+  metadata?: Record<string, string>,
+): Uint8Array[] {
   const entries = tensorEntries(tensors);
   const offsets: [number, number][] = [];
   let dataLength = 0;
@@ -140,14 +153,11 @@ export function encodeSafetensors(
   const json = Buffer.from(headerJson(entries, offsets, metadata), 'utf8');
   // Spaces are JSON whitespace, so the padded header still parses; the reference writer pads the same way.
   const headerLength = Math.ceil(json.length / HEADER_ALIGNMENT) * HEADER_ALIGNMENT;
-  const dataStart = PREFIX_BYTES + headerLength;
-
-  const out = Buffer.alloc(dataStart + dataLength);
-  out.writeBigUInt64LE(BigInt(headerLength), 0);
-  json.copy(out, PREFIX_BYTES);
-  out.fill(0x20, PREFIX_BYTES + json.length, dataStart);
-  entries.forEach(([, tensor], i) => out.set(littleEndianBytes(tensor.data), dataStart + offsets[i][0]));
-  return out;
+  const header = Buffer.alloc(PREFIX_BYTES + headerLength);
+  header.writeBigUInt64LE(BigInt(headerLength), 0);
+  json.copy(header, PREFIX_BYTES);
+  header.fill(0x20, PREFIX_BYTES + json.length);
+  return [header, ...entries.map(([, tensor]) => littleEndianBytes(tensor.data))];
 }
 
 // ---------------------------------------------------------------------------------------

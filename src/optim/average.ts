@@ -157,6 +157,7 @@ export function withAverage(optimizer: Optimizer, average: ParameterAverage): Op
       average.afterStep();
     },
     exportState: () => optimizer.exportState(),
+    viewState: () => optimizer.viewState(),
     importState: (state) => optimizer.importState(state),
   };
 }

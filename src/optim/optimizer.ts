@@ -29,6 +29,8 @@ export interface Optimizer {
   readonly steps: number;
   /** The optimiser's state (step count and named state arrays), for checkpoints/resume; importState restores it exactly. */
   exportState(): { steps: number; tensors: Record<string, FloatArray> };
+  /** exportState without the copies: views of the live state, valid until the next step (for writing it out at once). */
+  viewState(): { steps: number; tensors: Record<string, FloatArray> };
   importState(state: { steps: number; tensors: Record<string, FloatArray> }): void;
 }
 
@@ -173,6 +175,10 @@ export function ruleOptimizer(groups: ParameterGroups, rule: UpdateRule): Optimi
       const tensors: Record<string, FloatArray> = {};
       for (const [key, array] of keys) tensors[key] = array.slice();
       return { steps, tensors };
+    },
+
+    viewState() {
+      return { steps, tensors: Object.fromEntries(keys) };
     },
 
     importState(saved) {

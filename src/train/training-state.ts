@@ -16,7 +16,8 @@ import { fileError, isErrnoException, UserError } from '../errors.js';
 import type { FloatArray } from '../math/matrix.js';
 import type { TransitionParams } from '../model/transitions.js';
 import type { WindowScorer } from '../model/window-scorer.js';
-import { decodeSafetensors, encodeSafetensors, type Tensor } from '../checkpoint/safetensors.js';
+import { decodeSafetensors, encodeSafetensorsParts, type Tensor } from '../checkpoint/safetensors.js';
+import { sha256OfParts, type FileContent } from '../checkpoint/checkpoint.js';
 import { VERSION } from '../version.js';
 import type { DevScores, EpochRecord } from './events.js';
 
@@ -105,7 +106,7 @@ const AVERAGE_PREFIX = 'average/';
 const LIVE_PREFIX = 'live/';
 
 /** The two files of a training state, for saveCheckpoint's extraFiles; `weightsSha256` is the sha256 of the checkpoint's weights. */
-export function encodeTrainingState(state: TrainingState, weightsSha256: string): Record<string, string | Uint8Array> {
+export function encodeTrainingState(state: TrainingState, weightsSha256: string): Record<string, FileContent> {
   const tensors = new Map<string, Tensor>();
   tensors.set(ORDER, { dtype: 'I32', shape: [state.order.length], data: state.order });
   const addAll = (prefix: string, arrays: Record<string, FloatArray>): string[] => {
@@ -115,13 +116,14 @@ export function encodeTrainingState(state: TrainingState, weightsSha256: string)
   const optimizerNames = addAll(OPTIMIZER_PREFIX, state.optimizer.tensors);
   const averageNames = state.average ? addAll(AVERAGE_PREFIX, state.average.tensors) : null;
   if (state.live) for (const [name, tensor] of state.live) tensors.set(LIVE_PREFIX + name, tensor);
-  const bytes = encodeSafetensors(tensors, { format: FORMAT });
+  // Parts that are views of the state's arrays, hashed and written without joining them.
+  const bytes = encodeSafetensorsParts(tensors, { format: FORMAT });
   const json: StateJson = {
     format: FORMAT,
     format_version: FORMAT_VERSION,
     ner_train_version: VERSION,
     tensors_file: TRAINING_STATE_TENSORS_FILE,
-    tensors_sha256: sha256(bytes),
+    tensors_sha256: sha256OfParts(bytes),
     weights_sha256: weightsSha256,
     position: state.position,
     progress: state.progress,

@@ -442,6 +442,24 @@ describe('exportState / importState', () => {
     );
   });
 
+  it('viewState gives the live arrays (no copies), with the values exportState copies', () => {
+    const p = problem('float32');
+    const opt = createOptimizer(p.groups, opts({ name: 'adam' }));
+    p.fill(0);
+    opt.step(0.1);
+    const copied = opt.exportState();
+    const viewed = opt.viewState();
+    expect(viewed.steps).toBe(copied.steps);
+    expect(Object.keys(viewed.tensors).sort()).toEqual(Object.keys(copied.tensors).sort());
+    for (const key of Object.keys(copied.tensors)) expect(Array.from(viewed.tensors[key])).toEqual(Array.from(copied.tensors[key]));
+    p.fill(1);
+    opt.step(0.1);
+    // The views follow the optimiser; the copies do not.
+    const after = opt.exportState();
+    for (const key of Object.keys(after.tensors)) expect(Array.from(viewed.tensors[key])).toEqual(Array.from(after.tensors[key]));
+    expect(Object.keys(after.tensors).some((key) => Array.from(after.tensors[key]).join() !== Array.from(copied.tensors[key]).join())).toBe(true);
+  });
+
   it('rejects a state that does not fit, and leaves its own state untouched', () => {
     const p = problem('float64');
     const opt = createOptimizer(p.groups, opts({ name: 'adam' }));
