@@ -7,6 +7,7 @@ import { Rng } from '../../src/math/random.js';
 import { createTable } from '../../src/model/embedding.js';
 import { xavierInit } from '../../src/model/params.js';
 import { WindowScorer } from '../../src/model/window-scorer.js';
+import { pass, type Pass } from './scorer-pass.js';
 
 /**
  * The fused training step (wat-step.ts: forward rows, backward rows, ∂W columns as chunks)
@@ -27,26 +28,6 @@ function scorer(rng: Rng, activation: ActivationName, dropout: number, trainable
   xavierInit(model.params, rng);
   for (let i = 0; i < model.params.b.length; i++) model.params.b[i] = rng.range(-0.1, 0.1);
   return model;
-}
-
-interface Pass {
-  S: Float32Array;
-  grads: Float32Array;
-  tables: Float32Array[];
-  rows: Int32Array[];
-}
-
-function pass(model: WindowScorer, ids: Int32Array, B: number, mask: Float32Array | null, dS: Float32Array): Pass {
-  model.zeroGrad();
-  if (mask) model.dropoutMask(B).set(mask);
-  const S = Float32Array.from(model.forward(ids, B, true));
-  model.backward(dS, ids, B);
-  return {
-    S,
-    grads: Float32Array.from(model.grads.data),
-    tables: model.tableGrads.map((g) => Float32Array.from(g.grad.subarray(0, g.count * g.table.dim))),
-    rows: model.tableGrads.map((g) => Int32Array.from(g.rowIds.subarray(0, g.count))),
-  };
 }
 
 function expectBitwise(a: Float32Array, b: Float32Array): void {

@@ -8,10 +8,11 @@ import { Rng } from '../../src/math/random.js';
 import { createScorer, type ModelSpec } from '../../src/model/create.js';
 import { xavierInit } from '../../src/model/params.js';
 import { PrecomputedScorer } from '../../src/model/precompute.js';
-import { predictLabelIds, scoreInBatches, type Scorer } from '../../src/model/predict.js';
+import { predictLabelIds } from '../../src/model/predict.js';
 import { fitPreprocessor } from '../../src/model/preprocess.js';
 import { DirectMap, TupleMap, tokenMap } from '../../src/model/tuple-map.js';
 import type { WindowScorer } from '../../src/model/window-scorer.js';
+import { maxAbs, maxAbsDiff, scoresOf, sentenceWindows, typeScriptScores } from './precompute-helpers.js';
 
 /**
  * The tagging kernel (wat-tagging.ts) against the TypeScript path of PrecomputedScorer and
@@ -124,63 +125,6 @@ function randomModel(spec: ModelSpec, seed: number, scale = 1): WindowScorer {
   for (const t of model.tables) for (let i = 0; i < t.data.length; i++) t.data[i] = scale * rng.normal();
   for (const v of [model.params.b, model.params.c]) for (let i = 0; i < v.length; i++) v[i] = 0.5 * rng.normal();
   return model;
-}
-
-/** Sentences of Zipf-like tokens, laid out as encodeWindows lays them out. */
-function sentenceWindows(model: WindowScorer, tokens: number, seed: number): EncodedWindows {
-  const rng = new Rng(seed);
-  const T = model.tables.length;
-  const w = model.positions;
-  const k = (w - 1) / 2;
-  const ids = new Int32Array(tokens * w * T);
-  const starts = [0];
-  let n = 0;
-  while (n < tokens) {
-    const len = Math.min(tokens - n, 1 + rng.int(20));
-    const sentence = Array.from({ length: len }, () => model.tables.map((t) => Math.min(t.rows - 1, 3 + Math.floor(Math.exp(rng.uniform() * Math.log(t.rows))))));
-    for (let i = 0; i < len; i++, n++) {
-      for (let j = 0; j < w; j++) {
-        const p = i - k + j;
-        for (let t = 0; t < T; t++) ids[(n * w + j) * T + t] = p < 0 ? (t === 0 ? 1 : 0) : p >= len ? (t === 0 ? 2 : 0) : sentence[p][t];
-      }
-    }
-    starts.push(n);
-  }
-  return { ids, count: tokens, positions: w, tables: T, sentenceStarts: Int32Array.from(starts) };
-}
-
-function scoresOf(scorer: Scorer, windows: EncodedWindows, batch: number): Float32Array {
-  const K = scorer.K;
-  const out = new Float32Array(windows.count * K);
-  scoreInBatches(scorer, windows, batch, (S, start, B) => {
-    for (let i = 0; i < B * K; i++) out[start * K + i] = S[i];
-  });
-  return out;
-}
-
-/** The scores of the TypeScript path of the tables (the kernels disabled). */
-function typeScriptScores(model: WindowScorer, windows: EncodedWindows, batch: number): Float32Array {
-  setKernelBackend('plain');
-  try {
-    const scorer = new PrecomputedScorer(model, { minWindows: 0 });
-    const S = scoresOf(scorer, windows, batch);
-    expect(scorer.onKernels).toBe(false);
-    return S;
-  } finally {
-    setKernelBackend('wasm');
-  }
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
 }
 
 describe('PrecomputedScorer on the kernels against its TypeScript path', () => {

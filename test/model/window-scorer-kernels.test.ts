@@ -6,6 +6,7 @@ import { createTable } from '../../src/model/embedding.js';
 import { xavierInit } from '../../src/model/params.js';
 import { fitPreprocessor, noPreprocessing, type PreprocessMode } from '../../src/model/preprocess.js';
 import { WindowScorer } from '../../src/model/window-scorer.js';
+import { pass } from './scorer-pass.js';
 
 /**
  * The window scorer's forward and backward passes on the WebAssembly kernels against the
@@ -40,27 +41,6 @@ function windows(B: number, rng: Rng): Int32Array {
     ids[i + 1] = rng.int(4);
   }
   return ids;
-}
-
-interface Pass {
-  S: Float32Array;
-  grads: Float32Array;
-  tables: Float32Array[];
-  rows: Int32Array[];
-}
-
-/** One training forward (with a fixed dropout mask) and backward; copies of everything it produced. */
-function pass(model: WindowScorer, ids: Int32Array, B: number, mask: Float32Array, dS: Float32Array): Pass {
-  model.zeroGrad();
-  model.dropoutMask(B).set(mask);
-  const S = Float32Array.from(model.forward(ids, B, true));
-  model.backward(dS, ids, B);
-  return {
-    S,
-    grads: Float32Array.from(model.grads.data),
-    tables: model.tableGrads.map((g) => Float32Array.from(g.grad.subarray(0, g.count * g.table.dim))),
-    rows: model.tableGrads.map((g) => Int32Array.from(g.rowIds.subarray(0, g.count))),
-  };
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
