@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { EncodedWindows } from '../../src/data/windows.js';
 import { setKernelBackend } from '../../src/math/gemm.js';
+import { taggingKernels, type TaggingKernels } from '../../src/math/kernels/tagging.js';
 import { Rng } from '../../src/math/random.js';
 import { PrecomputedScorer } from '../../src/model/precompute.js';
 import { scoreInBatches, type Scorer } from '../../src/model/predict.js';
@@ -65,4 +66,11 @@ export function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
   return m;
+}
+
+/** The tagging kernels, which these tests need loaded. */
+export function kernels(): TaggingKernels {
+  const k = taggingKernels();
+  if (!k) throw new Error('the WebAssembly kernels did not load');
+  return k;
 }

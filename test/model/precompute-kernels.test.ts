@@ -3,7 +3,7 @@ import type { EncodedWindows } from '../../src/data/windows.js';
 import { ACTIVATION_NAMES, getActivation, type ActivationName } from '../../src/math/activations.js';
 import { setKernelBackend, setKernelThreads, waitForKernelThreads } from '../../src/math/gemm.js';
 import { kernelFloats } from '../../src/math/kernels/wasm-gemm.js';
-import { ACTIVATION_CODES, taggingKernels, type TaggingKernels } from '../../src/math/kernels/tagging.js';
+import { ACTIVATION_CODES } from '../../src/math/kernels/tagging.js';
 import { Rng } from '../../src/math/random.js';
 import { createScorer, type ModelSpec } from '../../src/model/create.js';
 import { xavierInit } from '../../src/model/params.js';
@@ -12,7 +12,7 @@ import { predictLabelIds } from '../../src/model/predict.js';
 import { fitPreprocessor } from '../../src/model/preprocess.js';
 import { DirectMap, TupleMap, tokenMap } from '../../src/model/tuple-map.js';
 import type { WindowScorer } from '../../src/model/window-scorer.js';
-import { maxAbs, maxAbsDiff, scoresOf, sentenceWindows, typeScriptScores } from './precompute-helpers.js';
+import { kernels, maxAbs, maxAbsDiff, scoresOf, sentenceWindows, typeScriptScores } from './precompute-helpers.js';
 
 /**
  * The tagging kernel (wat-tagging.ts) against the TypeScript path of PrecomputedScorer and
@@ -23,12 +23,6 @@ import { maxAbs, maxAbsDiff, scoresOf, sentenceWindows, typeScriptScores } from 
 
 afterEach(() => setKernelBackend('wasm'));
 afterAll(() => setKernelThreads(1));
-
-function kernels(): TaggingKernels {
-  const k = taggingKernels();
-  if (!k) throw new Error('the WebAssembly kernels did not load');
-  return k;
-}
 
 /** f(x) for every x through tag_hidden with one position of one row per window: each window is one vector of 4. */
 function kernelActivation(act: ActivationName, slope: number, xs: Float32Array): Float32Array {

@@ -3,14 +3,13 @@ import type { EncodedWindows } from '../../src/data/windows.js';
 import { ACTIVATION_NAMES, type ActivationName } from '../../src/math/activations.js';
 import { setKernelBackend, setKernelThreads, waitForKernelThreads } from '../../src/math/gemm.js';
 import { kernelInt32s } from '../../src/math/kernels/wasm-gemm.js';
-import { taggingKernels, type TaggingKernels } from '../../src/math/kernels/tagging.js';
 import { Rng } from '../../src/math/random.js';
 import { createScorer, type ModelSpec } from '../../src/model/create.js';
 import { xavierInit } from '../../src/model/params.js';
 import { PrecomputedScorer } from '../../src/model/precompute.js';
 import { predictLabelIds } from '../../src/model/predict.js';
 import type { WindowScorer } from '../../src/model/window-scorer.js';
-import { maxAbs, maxAbsDiff, scoresOf, sentenceWindows, typeScriptScores } from './precompute-helpers.js';
+import { kernels, maxAbs, maxAbsDiff, scoresOf, sentenceWindows, typeScriptScores } from './precompute-helpers.js';
 
 /**
  * The row look-ups on the kernels (tag_locate, and tag_windows' chunks that look up their
@@ -21,12 +20,6 @@ import { maxAbs, maxAbsDiff, scoresOf, sentenceWindows, typeScriptScores } from 
 
 afterEach(() => setKernelBackend('wasm'));
 afterAll(() => setKernelThreads(1));
-
-function kernels(): TaggingKernels {
-  const k = taggingKernels();
-  if (!k) throw new Error('the WebAssembly kernels did not load');
-  return k;
-}
 
 describe('tag_locate', () => {
   it('gives each token the row at its mixed-radix index, counts the tokens without one, and rejects bad ids', () => {
